@@ -1,0 +1,1 @@
+"""gomem.workloads"""
