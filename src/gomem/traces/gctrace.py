@@ -1,0 +1,269 @@
+"""``GODEBUG=gctrace=1`` lines (and the other runtime lines on a Go program's stderr): a stateful
+stream parser, :class:`GctraceParser`, plus the pure per-line function :func:`parse_gc_line`.
+
+The line is printed by ``gcMarkTermination`` (runtime/mgc.go). Its formats:
+
+=========  ============================================================================================
+<1.5       ``gcN(P): a+b+c[+d] ms|us, H0 -> H1 MB ...`` (runtime/mgc0.c; no clock, no goal)
+1.5-1.6    ``gc # @#s #%: #+#+#+#+# ms clock, #+#+#+#/#/#+# ms cpu, #->#-># MB, # MB goal, # P``
+           (phases: sweep termination, scan, install write barrier, mark, mark termination;
+           go1.5/go1.6 runtime/mgc.go gcMarkTermination, documented in runtime/extern.go)
+1.7-1.17   ``gc # @#s #%: #+#+# ms clock, #+#/#/#+# ms cpu, #->#-># MB, # MB goal, # P``
+1.18-1.25  ``... # MB goal, # MB stacks, # MB globals, # P``
+1.26-1.27  ``gc # @#s #% (checking for goroutine leaks): ...`` (the tag only on leak-check cycles)
+all 1.5+   an optional trailing `` (forced)`` (``work.userForced``: runtime.GC / FreeOSMemory)
+=========  ============================================================================================
+
+Sizes are ``work.heap0>>20`` etc. (go1.27 runtime/mgc.go gcMarkTermination): floored MiB printed
+as "MB". They are stored as ``value << 20`` bytes. Times: ``@#s`` is
+``(tSweepTerm-runtimeInitTime)`` in ms printed with three decimals (itoaDiv), phase times are
+``fmtNSAsMS`` (two significant digits below 10 ms).
+
+Real logs are messy: the runtime writes a line in several ``write`` calls, so another writer's
+output can land inside it (the seed: ``gc env: gctrace=1, sys: ...`` then ``1 @0.024s 0%: ...``);
+the parser keeps the dangling ``gc`` fragment for a few lines and glues it to a following line
+that carries the rest. Several processes may share one stream (``go run`` traces the build tool
+too): GC numbers going back (to 1) start a new process, ``process`` being its 0-based index.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .scavtrace import parse_scav, parse_scvg
+
+_F = r"(\d+(?:\.\d+)?)"  # fmtNSAsMS / itoaDiv output
+GC_RE = re.compile(
+    r"gc (\d+) @" + _F + r"s (\d+)%( \(checking for goroutine leaks\))?: "
+    # clock: 3 phases (1.7+) or 5 (1.5-1.6)
+    + _F + r"\+" + _F + r"\+" + _F + r"(?:\+" + _F + r"\+" + _F + r")? ms clock, "
+    # cpu: a+b/c/d+e (1.7+) or a+b+c+d/e/f+g (1.5-1.6)
+    + r"(?:" + _F + r"\+" + _F + r"/" + _F + r"/" + _F + r"\+" + _F
+    + r"|" + _F + r"\+" + _F + r"\+" + _F + r"\+" + _F + r"/" + _F + r"/" + _F + r"\+" + _F + r") ms cpu, "
+    r"(\d+)->(\d+)->(\d+) MB, (\d+) MB goal, (?:(\d+) ?MB stacks, (\d+) ?MB globals, )?(\d+) P( \(forced\))?"
+)
+#: pre-1.5: ``gc12(8): 0+0+0 ms, 1 -> 0 MB 16 -> 18 (19-1) objects, ...`` (runtime/mgc0.c)
+OLD_GC_RE = re.compile(r"gc(\d+)\((\d+)\): [\d+]+ (?:ms|us), (\d+) -> (\d+) MB")
+#: the end of a gctrace line, to look for the second half of a split one
+TAIL_RE = re.compile(r"(\d+) P(?: \(forced\))?\s*$")
+#: where a dangling gctrace fragment may start
+FRAG_RE = re.compile(r"(?:^|(?<=[\s\t]))gc(?: |$)")
+FATAL_RE = re.compile(r"^fatal error: (.*)$")
+GOVERSION_RE = re.compile(r"(?<![A-Za-z0-9_])go(1\.\d+)(?:\.\d+|rc\d+|beta\d+)?\s+(?:linux|darwin|windows|freebsd|netbsd|openbsd|"
+                          r"illumos|solaris|aix|plan9|dragonfly|js|wasip1|android|ios)/")
+
+#: column order of gc records (the gc schema of gomem.timeline, in reading order)
+GC_KEYS = ("kind", "num", "t_s", "process", "gc_cpu_percent",
+           "clock_sweep_term_ms", "clock_mark_ms", "clock_mark_term_ms",
+           "cpu_sweep_term_ms", "cpu_assist_ms", "cpu_background_ms", "cpu_idle_ms", "cpu_mark_term_ms",
+           "heap_start_bytes", "heap_end_bytes", "heap_live_bytes", "heap_goal_bytes",
+           "stacks_bytes", "globals_bytes", "procs", "forced", "seq")
+
+#: how long (in lines) a dangling ``gc`` fragment waits for its second half
+SPLIT_WINDOW = 8
+_MAX_FRAG = 240
+
+
+def _gc_record(m: re.Match, seq: int | None, process: int) -> tuple[dict[str, Any], str]:
+    g = m.groups()
+    rec: dict[str, Any] = {
+        "kind": "gc", "num": int(g[0]), "t_s": float(g[1]), "process": process, "gc_cpu_percent": float(g[2]),
+    }
+    five = g[7] is not None
+    if five:
+        # go1.5/1.6: sweep termination, scan, install write barrier, mark, mark termination
+        rec["clock_sweep_term_ms"] = float(g[4])
+        rec["clock_mark_ms"] = float(g[7])
+        rec["clock_mark_term_ms"] = float(g[8])
+    else:
+        rec["clock_sweep_term_ms"] = float(g[4])
+        rec["clock_mark_ms"] = float(g[5])
+        rec["clock_mark_term_ms"] = float(g[6])
+    if g[9] is not None:  # a+b/c/d+e
+        rec["cpu_sweep_term_ms"] = float(g[9])
+        rec["cpu_assist_ms"] = float(g[10])
+        rec["cpu_background_ms"] = float(g[11])
+        rec["cpu_idle_ms"] = float(g[12])
+        rec["cpu_mark_term_ms"] = float(g[13])
+    else:  # a+b+c+d/e/f+g: sweep term, scan, install WB, assist, background, idle, mark term
+        rec["cpu_sweep_term_ms"] = float(g[14])
+        rec["cpu_assist_ms"] = float(g[17])
+        rec["cpu_background_ms"] = float(g[18])
+        rec["cpu_idle_ms"] = float(g[19])
+        rec["cpu_mark_term_ms"] = float(g[20])
+    rec["heap_start_bytes"] = int(g[21]) << 20
+    rec["heap_end_bytes"] = int(g[22]) << 20
+    rec["heap_live_bytes"] = int(g[23]) << 20
+    rec["heap_goal_bytes"] = int(g[24]) << 20
+    rec["stacks_bytes"] = int(g[25]) << 20 if g[25] is not None else None
+    rec["globals_bytes"] = int(g[26]) << 20 if g[26] is not None else None
+    rec["procs"] = int(g[27])
+    rec["forced"] = g[28] is not None
+    rec["seq"] = seq
+    if five:
+        rec["clock_scan_ms"] = float(g[5])
+        rec["clock_install_wb_ms"] = float(g[6])
+        if g[15] is not None:
+            rec["cpu_scan_ms"] = float(g[15])
+            rec["cpu_install_wb_ms"] = float(g[16])
+        version = "1.5-1.6"
+    elif g[25] is None:
+        version = "1.7-1.17"
+    elif g[3] is not None:
+        version = "1.26+"
+    else:
+        version = "1.18+"
+    if g[3] is not None:
+        rec["goroutine_leak_check"] = True
+    return rec, version
+
+
+def parse_gc_line(text: str, seq: int | None = None, process: int = 0) -> dict[str, Any] | None:
+    """The gc record of the first gctrace line (any Go version) found in ``text``, or None.
+    Pure: no state, so no process numbering and no split-line recovery."""
+    m = GC_RE.search(text)
+    if m:
+        return _gc_record(m, seq, process)[0]
+    m = OLD_GC_RE.search(text)
+    if m:
+        return _old_gc_record(m, seq, process)
+    return None
+
+
+def _old_gc_record(m: re.Match, seq: int | None, process: int) -> dict[str, Any]:
+    # runtime/mgc0.c (go1.2-1.4): heap0 = heap_alloc before, heap1 = heap_alloc after the cycle
+    rec = dict.fromkeys(GC_KEYS)
+    rec.update(kind="gc", num=int(m[1]), process=process, procs=int(m[2]), forced=False, seq=seq,
+               heap_start_bytes=int(m[3]) << 20, heap_end_bytes=int(m[4]) << 20)
+    return rec
+
+
+class GctraceParser:
+    """Stateful parser of a Go program's stderr, line by line.
+
+    ``feed(line, lineno)`` returns the records the line completes: kind ``gc`` (gctrace),
+    ``scav`` (scavtrace and old ``scvg`` lines) and ``event`` (``GC forced``, ``fatal error``,
+    ``signal: killed``). ``finish()`` returns what is still pending at the end (nothing today:
+    an unmatched fragment of a split line is not a record). After each ``feed``,
+    ``understood`` says whether the line was recognised (a fragment of a split line counts as
+    understood only once its other half arrives).
+
+    Attributes worth reading: ``process`` (index of the current process run, -1 before the
+    first GC), ``versions`` (set of Go version ranges the formats seen imply).
+    """
+
+    def __init__(self) -> None:
+        self.process = -1
+        self.last_num: int | None = None
+        self.versions: set[str] = set()
+        self.understood = False
+        self.go_version: str | None = None
+        self._frag: str | None = None  # dangling "gc ..." text of a split line
+        self._frag_seq: int | None = None
+        self._frag_age = 0
+        self._pending_unknown: int | None = None
+
+    # -- process numbering ----------------------------------------------------------------
+    def _process_for(self, num: int) -> int:
+        if self.last_num is None or num <= self.last_num:
+            self.process += 1
+        self.last_num = num
+        return self.process
+
+    @property
+    def current_process(self) -> int:
+        return max(self.process, 0)
+
+    # -- feeding ------------------------------------------------------------------------
+    def feed(self, line: str, lineno: int | None = None) -> list[dict[str, Any]]:
+        text = line.rstrip("\r\n")
+        out: list[dict[str, Any]] = []
+        self.understood = False
+        if "gc" in text:
+            for m in GC_RE.finditer(text):
+                rec, version = _gc_record(m, lineno, 0)
+                rec["process"] = self._process_for(rec["num"])
+                self.versions.add(version)
+                out.append(rec)
+            if not out:
+                m = OLD_GC_RE.search(text)
+                if m:
+                    num = int(m[1])
+                    out.append(_old_gc_record(m, lineno, self._process_for(num)))
+                    self.versions.add("<1.5")
+        if not out and "sc" in text:
+            found = parse_scav(text, lineno) or parse_scvg(text, lineno)
+            if found:
+                rec, version = found
+                rec["process"] = self.current_process
+                self.versions.add(version)
+                out.append(rec)
+        if out:
+            self.understood = True
+            self._age_frag()
+            return out
+        # the second half of a split line?
+        if self._frag is not None and TAIL_RE.search(text):
+            rec = self._join(text)
+            if rec is not None:
+                self.understood = True
+                return [rec]
+        self._age_frag()
+        if "GC forced" in text and text.strip() == "GC forced":
+            # runtime/proc.go forcegchelper: printed before a periodic (2 min) forced GC
+            self.understood = True
+            return [{"kind": "event", "t_s": None, "process": self.current_process, "seq": lineno,
+                     "name": "periodic_gc", "value": None, "text": "GC forced"}]
+        if text.startswith("fatal error: "):
+            self.understood = True
+            return [{"kind": "event", "t_s": None, "process": self.current_process, "seq": lineno,
+                     "name": "fatal", "value": None, "text": text[len("fatal error: "):]}]
+        if text.startswith("signal: ") and len(text) < 40:
+            # go run / os/exec's report of the child's death (the seed: "signal: killed")
+            self.understood = True
+            return [{"kind": "event", "t_s": None, "process": self.current_process, "seq": lineno,
+                     "name": "signal", "value": None, "text": text[len("signal: "):]}]
+        if "go1." in text:
+            m = GOVERSION_RE.search(text)
+            if m:
+                self.go_version = m[1]
+                self.understood = True
+        if "gc" in text:
+            self._keep_frag(text, lineno)
+        return out
+
+    def finish(self) -> list[dict[str, Any]]:
+        self._frag = None
+        return []
+
+    # -- split lines ------------------------------------------------------------------------
+    def _keep_frag(self, text: str, lineno: int | None) -> None:
+        last = None
+        for m in FRAG_RE.finditer(text):
+            last = m
+        if last is None:
+            return
+        frag = text[last.start():]
+        if len(frag) > _MAX_FRAG:
+            frag = frag[:_MAX_FRAG]
+        self._frag, self._frag_seq, self._frag_age = frag, lineno, 0
+
+    def _age_frag(self) -> None:
+        if self._frag is not None:
+            self._frag_age += 1
+            if self._frag_age > SPLIT_WINDOW:
+                self._frag = None
+
+    def _join(self, text: str) -> dict[str, Any] | None:
+        frag = self._frag or ""
+        body = text.lstrip("\t ") if not text[:1].isdigit() else text
+        for k in range(len(frag), 2, -1):
+            m = GC_RE.match(frag[:k] + body)
+            if m and m.end() >= k:
+                rec, version = _gc_record(m, self._frag_seq, 0)
+                rec["process"] = self._process_for(rec["num"])
+                self.versions.add(version)
+                self._frag = None
+                return rec
+        return None
