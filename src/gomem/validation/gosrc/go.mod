@@ -1,0 +1,3 @@
+module gomemvalidation
+
+go 1.19
