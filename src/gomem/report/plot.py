@@ -1,0 +1,203 @@
+"""PNG and SVG pictures of runs through matplotlib (the Agg and SVG canvases, no pyplot and no
+display). The same series as the HTML report (gomem.report.data). Pure: returns bytes/str."""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Mapping, Sequence
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure
+from matplotlib.transforms import blended_transform_factory
+
+from ..timeline import Timeline
+from ..units import GiB, KiB, MiB, format_size
+from .data import METRICS
+from .data import payload as make_payload
+
+RUN_STYLES = ["-", "--", ":", "-."]
+
+
+def _xy(xs: Sequence[Any], ys: Sequence[Any], div: float) -> tuple[list[float], list[float]]:
+    px, py = [], []
+    for x, y in zip(xs, ys):
+        if x is not None and y is not None:
+            px.append(x)
+            py.append(y / div)
+    return px, py
+
+
+def _unit(runs: Sequence[Mapping[str, Any]]) -> tuple[float, str]:
+    hi = 0.0
+    for r in runs:
+        for m in METRICS:
+            cols = r.get(m["kind"]) or {}
+            vals = [cols] if m["kind"] == "limits" else None
+            if vals:
+                v = cols.get(m["column"])
+                if v is not None:
+                    hi = max(hi, v)
+                continue
+            for v in cols.get(m["column"], []) or []:
+                if v is not None and v > hi:
+                    hi = v
+    if hi >= 2 * GiB:
+        return GiB, "GiB"
+    if hi >= 2 * MiB:
+        return MiB, "MiB"
+    if hi >= 2 * KiB:
+        return KiB, "KiB"
+    return 1, "bytes"
+
+
+def figure(data: Mapping[str, Any], *, width_in: float = 14, height_in: float = 8) -> Figure:
+    """A matplotlib Figure of a report payload: memory over time above GC CPU, the legend,
+    verdicts and summaries in a column on the right."""
+    runs = data.get("runs") or []
+    metrics = {m["id"]: m for m in METRICS}
+    fig = Figure(figsize=(width_in, height_in), dpi=100, layout="constrained")
+    gs = fig.add_gridspec(2, 2, height_ratios=[3.2, 1], width_ratios=[3.0, 1])
+    ax = fig.add_subplot(gs[0, 0])
+    cpu_ax = fig.add_subplot(gs[1, 0], sharex=ax)
+    side = fig.add_subplot(gs[:, 1])
+    side.axis("off")
+    div, unit = _unit(runs)
+    many = len(runs) > 1
+    tick = blended_transform_factory(ax.transData, ax.transAxes)
+    y_hi = 0.0
+    for ri, r in enumerate(runs):
+        ls = RUN_STYLES[ri % len(RUN_STYLES)]
+        pre = f"{r['label']} · " if many else ""
+        gc, ms, rss = r.get("gc") or {}, r.get("memstats") or {}, r.get("rss") or {}
+
+        def line(mid: str, xs: Sequence[Any], ys: Sequence[Any], **kw: Any) -> None:
+            nonlocal y_hi
+            m = metrics[mid]
+            px, py = _xy(xs, ys, div)
+            if not px:
+                return
+            y_hi = max(y_hi, max(py))
+            kw.setdefault("linewidth", m.get("width", 1.5))
+            ax.plot(px, py, linestyle=ls if "dash" not in m else (0, tuple(m["dash"])), color=m["color"],
+                    label=pre + m["label"], **kw)
+
+        gts, gte = gc.get("t_s") or [], gc.get("t_end_s") or []
+        if gts:
+            sx, sy = [], []
+            for a, b, h0, h2 in zip(gts, gte, gc.get("heap_start_bytes", []), gc.get("heap_live_bytes", [])):
+                sx += [a, b]
+                sy += [h0, h2]
+            line("heap", sx, sy)
+            line("heap_live", gte, gc.get("heap_live_bytes", []), drawstyle="steps-post")
+            line("heap_goal", gts, gc.get("heap_goal_bytes", []), drawstyle="steps-pre")
+            px, py = _xy(gts, gc.get("heap_start_bytes", []), div)
+            ax.plot(px, py, "o", markersize=4, color=metrics["gc"]["color"], label=pre + metrics["gc"]["label"])
+            ax.vlines(gts, 0, 0.03, transform=tick, color="#777", linewidth=0.8)
+            cx, cy = _xy(gts, gc.get("gc_cpu_percent", []), 1)
+            if cx:
+                cpu_ax.plot(cx, cy, linestyle=ls, marker="o", markersize=3, color="#555",
+                            label=pre + "GC CPU % since start (gctrace)")
+        mts = ms.get("t_s") or []
+        if mts:
+            for mid, c in (("heap_alloc", "heap_alloc_bytes"), ("heap_sys", "heap_sys_bytes"),
+                           ("held", "held_bytes"), ("released", "heap_released_bytes")):
+                line(mid, mts, ms.get(c, []))
+            frac = [None if v is None else v * 100 for v in ms.get("gc_cpu_fraction", [])]
+            fx, fy = _xy(mts, frac, 1)
+            if fx:
+                cpu_ax.plot(fx, fy, linestyle=ls, color=metrics["heap_alloc"]["color"],
+                            label=pre + "GCCPUFraction × 100 (MemStats)")
+        if rss.get("t_s"):
+            line("rss", rss["t_s"], rss.get("rss_bytes", []))
+        ev = r.get("event") or {}
+        for t, name in zip(ev.get("t_s") or [], ev.get("name") or []):
+            if t is not None and name not in (None, "start"):
+                ax.axvline(t, color="#b44", linestyle=":", linewidth=1)
+                ax.text(t, 0.98, f" {name}", transform=tick, color="#b44", fontsize=8, va="top")
+        lim = r.get("limits") or {}
+        for mid in ("memory_limit", "container_limit"):
+            v = lim.get(f"{mid}_bytes")
+            if v is not None:
+                m = metrics[mid]
+                y_hi = max(y_hi, v / div)
+                ax.axhline(v / div, color=m["color"], linestyle=(0, tuple(m["dash"])), linewidth=m["width"],
+                           label=f"{pre}{m['label']} {format_size(v)}")
+    # the peak, annotated with its breakdown, in a band kept free above the data
+    n_text = 0
+    for ri, r in enumerate(runs):
+        pk = r.get("peak")
+        if not pk:
+            continue
+        pre = f"{r['label']}: " if many else ""
+        ax.plot([pk["t_s"]], [pk["bytes"] / div], "o", markersize=12, markerfacecolor="none",
+                markeredgecolor="#d62728", markeredgewidth=2)
+        text = f"{pre}peak {pk['what']} {format_size(pk['bytes'])} at {pk['t_s']:.2f} s"
+        bd = pk.get("breakdown") or {}
+        if bd and not many:
+            text += "\n" + "\n".join(f"{k.removesuffix('_bytes').replace('_', ' ')}: {format_size(v)}"
+                                       for k, v in list(bd.items())[:8])
+        n_text = max(n_text, text.count("\n") + 1)
+        ax.annotate(text, (pk["t_s"], pk["bytes"] / div), xytext=(0.985, 0.985 - 0.07 * ri), textcoords="axes fraction",
+                    ha="right", va="top", fontsize=8.5, color="#a11",
+                    bbox={"boxstyle": "round", "fc": "white", "ec": "#d62728", "alpha": 0.92},
+                    arrowprops={"arrowstyle": "->", "color": "#d62728", "lw": 1.2})
+    band = 1.12 + (0.045 * n_text if not many else 0.07 * len(runs))
+    ax.set_ylim(0, max(y_hi, 1e-9) * band)
+    ax.set_ylabel(unit)
+    ax.grid(True, alpha=0.3)
+    ax.set_title(data.get("title") or "gomem report", loc="left", fontsize=12)
+    cpu_ax.set_ylabel("GC CPU %")
+    cpu_ax.set_xlabel("seconds since start")
+    cpu_ax.set_ylim(bottom=0)
+    cpu_ax.grid(True, alpha=0.3)
+    if cpu_ax.lines:
+        cpu_ax.legend(loc="upper right", fontsize=8)
+    handles, labels = ax.get_legend_handles_labels()
+    leg = side.legend(handles, labels, loc="upper left", fontsize=8, frameon=False, borderaxespad=0)
+    # verdicts and summaries below the legend
+    lines: list[str] = []
+    for r in runs:
+        ex = r.get("explain")
+        lines.append(r["label"] if many else "")
+        if ex:
+            first = (ex.get("text") or "").strip().split("\n")[0]
+            lines.append(f"verdict: {ex.get('verdict')}")
+            lines.extend(_wrap(first, 52))
+        for a, b in r.get("summary") or []:
+            lines.append(f"{a}: {b}")
+        lines.append("")
+    fig.canvas = FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()
+    leg_box = leg.get_window_extent(renderer).transformed(side.transAxes.inverted())
+    side.text(0, max(leg_box.y0 - 0.02, 0.3), "\n".join(lines).strip("\n"), va="top", ha="left", fontsize=8.5,
+              transform=side.transAxes)
+    return fig
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    import textwrap
+
+    out: list[str] = []
+    for para in str(text).splitlines() or [""]:
+        out.extend(textwrap.wrap(para, width) or [""])
+    return out
+
+
+def _render(runs: Sequence[tuple[Timeline, str]], fmt: str, title: str | None, explain: bool) -> bytes:
+    data = make_payload(runs, title=title, explain=explain)
+    fig = figure(data)
+    buf = io.BytesIO()
+    canvas = FigureCanvasAgg(fig) if fmt == "png" else FigureCanvasSVG(fig)
+    canvas.print_figure(buf, format=fmt, dpi=110 if fmt == "png" else 72)
+    return buf.getvalue()
+
+
+def render_png(runs: Sequence[tuple[Timeline, str]], *, title: str | None = None, explain: bool = True) -> bytes:
+    """A PNG of ``runs`` ((timeline, label) pairs), overlaid."""
+    return _render(runs, "png", title, explain)
+
+
+def render_svg(runs: Sequence[tuple[Timeline, str]], *, title: str | None = None, explain: bool = True) -> str:
+    """An SVG of ``runs`` ((timeline, label) pairs), overlaid."""
+    return _render(runs, "svg", title, explain).decode("utf-8")
