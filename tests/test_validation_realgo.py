@@ -1,0 +1,51 @@
+"""The model tracks the real runtime: build the validation Go program with the installed
+toolchains, run small variants of its workloads, and check the model's figures against
+them within issue 2's targets (heap 5%, NumGC 15%)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gomem.units import MiB
+from gomem.validation import compare
+from gomem.validation.record import Workload, build_program, go_dir_name, run_one
+
+pytestmark = pytest.mark.realgo
+
+# Small, fast variants (about a second each) of workloads the model is expected to get right.
+SEED = Workload("seed", "the seed at 1/4 size: 64 MiB slices, 0.1 s apart", 230 * MiB,
+                scale=0.25, time_scale=0.2)
+SEEDFIX = Workload("seedfix", "the fix at 1/4 size", 150 * MiB, scale=0.25, time_scale=0.2)
+CASES = [(SEED, "base"), (SEED, "gogc50"), (SEEDFIX, "base"), (SEEDFIX, "limit")]
+
+
+@pytest.fixture(scope="module")
+def small_corpus(tmp_path_factory, go127, go121, go119):
+    out = tmp_path_factory.mktemp("corpus")
+    bins = tmp_path_factory.mktemp("bin")
+    for minor in ("1.27", "1.21", "1.19"):
+        binary = build_program(minor, bins)
+        for wl, setting in CASES:
+            sm = run_one(binary, wl, setting, out / go_dir_name(minor) / wl.name / setting, go_version=minor)
+            assert sm["exit"] == 0, sm
+    return out
+
+
+@pytest.mark.parametrize("minor", ["1.27", "1.21", "1.19"])
+def test_model_tracks_real_go(small_corpus, minor):
+    runs = compare.find_runs(small_corpus, gos=[minor])
+    assert [(r.workload, r.setting) for r in runs] == sorted(
+        [(w.name, s) for w, s in CASES], key=lambda x: (x[0], compare.SETTING_ORDER.index(x[1])))
+    misses = []
+    for run in runs:
+        # the run did what it says: GOGC and the limit reached the program
+        sm = json.loads((run.path / "summary.json").read_text())
+        assert sm["argv"][1:] == ["-w", run.workload, "-scale", "0.25", "-time", "0.2"]
+        row = compare.compare_run(run)
+        assert row.model is not None, f"{run.key}: {row.problem}"
+        for k in compare.METRICS:
+            if not row.ok[k]:
+                misses.append(f"{run.key} {k}: real {row.real[k]} model {row.model[k]} ({row.errors[k]:+.1%})")
+    assert not misses, "model outside the targets:\n" + "\n".join(misses)
