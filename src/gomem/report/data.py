@@ -37,6 +37,9 @@ CHART_COLUMNS: dict[str, list[str]] = {
     "event": ["t_s", "name", "value", "text"],
 }
 
+#: the kinds the charts draw
+KIND_NAMES: tuple[str, ...] = tuple(CHART_COLUMNS)
+
 #: the lines of the memory chart: id, kind, column, legend label, colour, step alignment (uPlot
 #: stepped paths: 1 holds a value until the next point, -1 draws it back to the previous one).
 #: ``held_bytes`` is HeapSys - HeapReleased, what the heap holds from the OS (runtime/mstats.go,
