@@ -35,10 +35,12 @@ class SamplingLoop:
         self.stats = LoopStats()
 
     def run(self, tick: Callable[[float], bool], *, stop: Callable[[], bool] = lambda: False,
-            idle: Callable[[], None] = lambda: None, until: float | None = None) -> LoopStats:
+            idle: Callable[[], None] = lambda: None, until: float | None = None,
+            delay_first: bool = False) -> LoopStats:
         """Call ``tick(now)`` every interval until it returns False, ``stop()`` is true or the
-        clock reaches ``until``. The first tick is immediate."""
-        start = self.clock()
+        clock reaches ``until``. The first tick is immediate, or one interval away with
+        ``delay_first`` (when the caller has just sampled)."""
+        start = self.clock() + (self.interval_s if delay_first else 0.0)
         k = 0
         while True:
             if stop():
