@@ -1,0 +1,310 @@
+"""Reconstruct a workload from a recording, as a program for the model's Go-like API.
+
+What a recording tells about the program (gctrace lines, gcMarkTermination in runtime/mgc.go):
+
+- ``heap2`` of cycle i is the live heap at cycle i (``heapMarked``): the program's live-heap
+  trajectory, sampled once per cycle;
+- ``heap1`` of cycle i minus ``heap2`` of cycle i−1 is what the program allocated between the two
+  cycles (heapLive restarts at heapMarked after each cycle, mgcpacer.go ``resetLive``, and only
+  grows with allocation until the next mark termination);
+- the ``stacks`` and ``globals`` fields (1.18+) are the roots the pacer adds to the goal;
+- ``(forced)`` marks runtime.GC / debug.FreeOSMemory cycles;
+- the ``ms cpu`` phases are the mark cost (used to calibrate the model's GC CPU, see whatif.py).
+
+MemStats samples, when the recording has them, add what happens after the last cycle (the
+allocation since it: HeapAlloc − heap2), StackInuse, and the instants of large allocations
+(HeapAlloc jumping by a whole object at once).
+
+The workload is a list of :class:`Step` (one per interval between cycles): how much was
+allocated, how the live heap moved, and whether the interval ended in a forced GC. Its
+:meth:`Workload.program` replays the steps against the model's API: the live heap is built with
+``go.build_live`` in chunks and dropped chunk by chunk, the rest of the allocation is garbage
+made by ``go.churn``. The seed's pattern (a large object replacing an equal one that is still
+referenced) is replayed as it happens: ``go.globals.<slot> = go.make(size)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ..analysis import gc_series, main_process, mem_series
+from ..analysis.explain import detect_replacement, infer_gogc
+from ..analysis.trend import live_trend
+from ..errors import InputError
+from ..timeline import Timeline
+from ..units import KiB, MiB
+
+#: size of the garbage objects the replay allocates when the recording does not tell
+CHURN_OBJECT_BYTES = 4 * KiB
+#: size of the objects of the replayed live heap
+LIVE_OBJECT_BYTES = 1 * KiB
+#: the replay changes the live heap in steps of at most this many substeps per interval
+MAX_SUBSTEPS = 8
+
+
+@dataclass
+class Step:
+    """One interval of the recording, ending at a GC cycle (or at the end of the run)."""
+
+    t0_s: float
+    t1_s: float
+    alloc_bytes: float  # everything allocated in the interval (new live objects + garbage)
+    live_start_bytes: float
+    live_end_bytes: float
+    forced_gc: bool = False  # the interval ends in runtime.GC()
+    free_os_memory: bool = False  # ... in debug.FreeOSMemory()
+    large_allocs: int = 0  # replacement pattern: allocations of Workload.large_object_bytes
+
+    @property
+    def duration_s(self) -> float:
+        return max(self.t1_s - self.t0_s, 0.0)
+
+    @property
+    def garbage_bytes(self) -> float:
+        return max(self.alloc_bytes - max(self.live_end_bytes - self.live_start_bytes, 0.0), 0.0)
+
+
+@dataclass
+class Workload:
+    steps: list[Step]
+    duration_s: float
+    go_version: str | None
+    settings: dict[str, Any]  # the settings of the recording (gogc, memory_limit_bytes, gomaxprocs)
+    stacks_bytes: float = 0.0
+    globals_bytes: float = 0.0
+    churn_object_bytes: int = CHURN_OBJECT_BYTES
+    live_object_bytes: int = LIVE_OBJECT_BYTES
+    large_object_bytes: float | None = None  # the replacement pattern's object size
+    large_copies: int = 0
+    process: int = 0
+    notes: list[str] = field(default_factory=list)
+    recorded_gc_cpu_ms: float = math.nan  # sum of the cycles' CPU (gctrace), for calibration
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["steps"] = len(self.steps)
+        d["alloc_bytes"] = float(sum(s.alloc_bytes for s in self.steps))
+        return d
+
+    # -- replay ----------------------------------------------------------------------------
+    def program(self, free_os_every_s: float | None = None) -> Callable[[Any], None]:
+        """The workload as a program for ``gomem.model.simulate``: ``program(go)``.
+        ``free_os_every_s``: also call debug.FreeOSMemory() every that many seconds."""
+        if self.large_object_bytes:
+            return self._replacement_program(free_os_every_s)
+        return self._general_program(free_os_every_s)
+
+    def _roots(self, go: Any) -> None:
+        """Goroutine stacks: parked goroutines holding the recorded stack bytes."""
+        if self.stacks_bytes >= 64 * KiB and hasattr(go, "go"):
+            n = int(min(max(self.stacks_bytes // (64 * KiB), 1), 256))
+            per = int(self.stacks_bytes // n)
+            for _ in range(n):
+                go.go(_park, stack_bytes=per)
+
+    def _general_program(self, free_every: float | None) -> Callable[[Any], None]:
+        steps = self.steps
+        churn_size = self.churn_object_bytes
+        live_size = self.live_object_bytes
+        max_live = max([max(s.live_start_bytes, s.live_end_bytes) for s in steps] or [0.0])
+        chunk = max(4 * MiB, max_live / 64)
+
+        def program(go: Any) -> None:
+            self._roots(go)
+            held: list[tuple[Any, float]] = []
+            live = [0.0]
+
+            def adjust(target: float) -> None:
+                while live[0] + chunk / 2 < target:
+                    n = min(chunk, target - live[0])
+                    h = go.build_live(int(n), live_size)
+                    held.append((h, n))
+                    live[0] += n
+                while held and live[0] - held[-1][1] / 2 >= target:
+                    h, n = held.pop()
+                    go.drop(h)
+                    live[0] -= n
+
+            clock = _Clock(go, free_every)
+            for st in steps:
+                d = st.duration_s
+                sub = int(min(MAX_SUBSTEPS, max(1, math.ceil(d / 0.05)),
+                              max(1, math.ceil(abs(st.live_end_bytes - st.live_start_bytes) / chunk))))
+                g = st.garbage_bytes
+                for k in range(sub):
+                    target = st.live_start_bytes + (st.live_end_bytes - st.live_start_bytes) * (k + 1) / sub
+                    gk = g / sub
+                    dk = d / sub
+                    if gk >= churn_size:
+                        if dk > 0:
+                            go.churn(gk / dk, churn_size, dk)
+                        else:
+                            go.churn(gk / 1e-3, churn_size, 1e-3)
+                            dk = 1e-3
+                    elif dk > 0:
+                        go.sleep(dk)
+                    clock.advance(dk)
+                    adjust(target)
+                if st.free_os_memory:
+                    go.free_os_memory()
+                elif st.forced_gc:
+                    go.gc()
+
+        return program
+
+    def _replacement_program(self, free_every: float | None) -> Callable[[Any], None]:
+        size = int(self.large_object_bytes or 0)
+        copies = max(self.large_copies, 2)
+        steps = self.steps
+
+        def program(go: Any) -> None:
+            self._roots(go)
+            # copies-1 objects stay referenced (slots 1..), slot 0 is replaced: with copies == 2
+            # that is the seed's single `a`, of which two are live while the new one is made
+            slots = [f"slot{i}" for i in range(copies - 1)]
+            nxt = 0
+            clock = _Clock(go, free_every)
+            for st in steps:
+                n = st.large_allocs
+                if n <= 0:
+                    if st.duration_s > 0:
+                        go.sleep(st.duration_s)
+                        clock.advance(st.duration_s)
+                    continue
+                gap = st.duration_s / n
+                for k in range(n):
+                    if gap > 0:
+                        go.sleep(gap)
+                        clock.advance(gap)
+                    setattr(go.globals, slots[nxt % len(slots)], go.make(size))
+                    nxt += 1
+                if st.free_os_memory:
+                    go.free_os_memory()
+                elif st.forced_gc:
+                    go.gc()
+
+        return program
+
+
+class _Clock:
+    """Replay time, to call debug.FreeOSMemory() every ``every`` seconds (``--free-os-every``)."""
+
+    def __init__(self, go: Any, every: float | None):
+        self.go, self.every, self.t = go, every, 0.0
+        self.next = every if every else math.inf
+
+    def advance(self, dt: float) -> None:
+        self.t += dt
+        while self.t >= self.next:
+            self.go.free_os_memory()
+            self.next += self.every
+
+
+def _park(go: Any) -> None:
+    """A goroutine that only holds its stack."""
+    return None
+
+
+def _fin(x: float, default: float = 0.0) -> float:
+    return float(x) if x is not None and math.isfinite(x) else default
+
+
+def reconstruct(tl: Timeline, process: int | None = None) -> Workload:
+    """The workload behind a recording (see the module's doc). Needs gctrace cycles."""
+    if process is None:
+        process, _ = main_process(tl)
+    gc = gc_series(tl, process)
+    mem = mem_series(tl, process)
+    src = tl.meta.get("source")
+    ok = np.isfinite(gc.heap_live) & np.isfinite(gc.heap_start) if len(gc) else np.zeros(0, dtype=bool)
+    if ok.sum() < 1:
+        raise InputError("no GC cycles (GODEBUG=gctrace=1 lines) to reconstruct the workload from: record the "
+                         "program with `gomem run` or GODEBUG=gctrace=1", path=str(src) if src else None)
+    idx = np.nonzero(ok)[0]
+    t = gc.t_s[idx]
+    if not np.isfinite(t).all():
+        t = np.arange(len(idx), dtype=float)
+    h0, h1, live = gc.heap_start[idx], gc.heap_end[idx], gc.heap_live[idx]
+    h1 = np.where(np.isfinite(h1), h1, h0)
+    forced = gc.forced[idx]
+    notes: list[str] = []
+
+    # free_os_memory: a forced cycle after which HeapReleased jumps (MemStats) or a forced scav line
+    fos = np.zeros(len(idx), dtype=bool)
+    if mem.has_memory and forced.any():
+        for k in np.nonzero(forced)[0]:
+            before = mem.heap_released[(mem.t_s <= t[k]) & np.isfinite(mem.heap_released)]
+            after = mem.heap_released[(mem.t_s > t[k]) & (mem.t_s <= t[k] + 0.5) & np.isfinite(mem.heap_released)]
+            if len(before) and len(after) and after.max() - before[-1] > 8 * MiB:
+                fos[k] = True
+    scav = tl["scav"]
+    if len(scav) and "forced" in scav and scav["forced"].any():
+        st = scav["t_s"][scav["forced"].astype(bool)]
+        for k in np.nonzero(forced)[0]:
+            if np.any(np.abs(st - t[k]) < 0.5):
+                fos[k] = True
+
+    steps: list[Step] = []
+    prev_t, prev_live = 0.0, 0.0
+    for k in range(len(idx)):
+        alloc = max(float(h1[k]) - prev_live, 0.0)
+        steps.append(Step(t0_s=prev_t, t1_s=float(t[k]), alloc_bytes=alloc, live_start_bytes=prev_live,
+                          live_end_bytes=float(live[k]), forced_gc=bool(forced[k]), free_os_memory=bool(fos[k])))
+        prev_t, prev_live = float(t[k]), float(live[k])
+
+    # after the last cycle: MemStats tell how much more was allocated and how long the run went on
+    end_t = prev_t
+    ends = [float(np.nanmax(a)) for a in (mem.t_s,) if len(a) and np.isfinite(a).any()]
+    rss = tl["rss"]
+    if len(rss) and np.isfinite(rss["t_s"]).any():
+        ends.append(float(np.nanmax(rss["t_s"])))
+    if ends:
+        end_t = max(end_t, max(ends))
+    tail_alloc = 0.0
+    if len(mem) and np.isfinite(mem.heap_alloc).any():
+        after = (mem.t_s > prev_t) & np.isfinite(mem.heap_alloc)
+        if after.any():
+            # HeapAlloc counts unswept objects until the sweeper gets to them (mstats.go), so
+            # right after a cycle it is still high: measure growth from its running minimum
+            ha = mem.heap_alloc[after]
+            runmin = np.minimum.accumulate(ha)
+            tail_alloc = float(np.max(ha - runmin)) + max(float(runmin[-1]) - prev_live, 0.0)
+    elif not ends:
+        notes.append("no MemStats: what the program allocated after its last GC is unknown (not replayed)")
+    if end_t > prev_t or tail_alloc > 0:
+        steps.append(Step(t0_s=prev_t, t1_s=end_t, alloc_bytes=tail_alloc, live_start_bytes=prev_live,
+                          live_end_bytes=prev_live))
+
+    stacks = _fin(np.nanmax(gc.stacks[idx]) if np.isfinite(gc.stacks[idx]).any() else math.nan)
+    if np.isfinite(mem.stack_inuse).any():
+        stacks = max(stacks, float(np.nanmax(mem.stack_inuse)))
+    globals_ = _fin(np.nanmax(gc.globals[idx]) if np.isfinite(gc.globals[idx]).any() else math.nan)
+
+    settings = dict(tl.meta.get("settings") or {})
+    if "gogc" not in settings:
+        g = infer_gogc(gc)
+        settings["gogc"] = int(g) if g is not None else 100
+        notes.append(f"GOGC of the recording inferred from its goals: {settings['gogc']}")
+    if "gomaxprocs" not in settings and np.isfinite(gc.procs).any():
+        settings["gomaxprocs"] = int(np.nanmedian(gc.procs))
+
+    wl = Workload(steps=steps, duration_s=end_t, go_version=tl.meta.get("go_version"), settings=settings,
+                  stacks_bytes=stacks, globals_bytes=globals_, process=process, notes=notes,
+                  recorded_gc_cpu_ms=float(np.nansum(gc.cpu_ms[idx])) if np.isfinite(gc.cpu_ms[idx]).any() else math.nan)
+
+    # the seed's pattern: large objects replacing equal ones
+    trend = live_trend(gc.t_s, gc.heap_live)
+    repl = detect_replacement(gc, mem, trend.warmup_cycles)
+    if repl is not None:
+        size = repl.object_bytes
+        for s in steps:
+            s.large_allocs = int(round(s.alloc_bytes / size))
+        wl.large_object_bytes = size
+        wl.large_copies = repl.copies_live
+        notes.append(f"replayed as {repl.copies_live - 1} reference(s) to objects of {size / MiB:.0f} MiB, each "
+                     "replaced by a new one while still referenced")
+    return wl

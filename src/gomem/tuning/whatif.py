@@ -1,0 +1,196 @@
+"""whatif: replay a recorded run through the model under other settings.
+
+``predict(timeline, Settings(...)) -> Prediction``. The workload is reconstructed from the
+recording (reconstruct.py), replayed through ``gomem.model.simulate`` twice: under the recorded
+settings (the identity replay, which says how far the model is from this very recording) and
+under the new ones. The figures come from the same code that reads recordings
+(``gomem.analysis.peak_figures``), so predicted and recorded are the same quantities:
+
+- ``peak_memory_bytes``: peak of Sys − HeapReleased (what GOMEMLIMIT limits, mgclimit.go);
+- ``peak_heap_bytes``: peak of HeapSys − HeapReleased (heapRetained, mgcscavenge.go);
+- ``peak_rss_bytes``; ``num_gc``; ``gc_cpu_fraction``.
+
+GC CPU is calibrated: the model's mark cost per byte is generic, the recording's is this
+program's (its gctrace ``ms cpu``). The prediction is the model's GC CPU under the new settings
+times recorded/identity, i.e. the model supplies how the GC work changes with the settings,
+the recording what one unit of it costs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ..analysis import peak_figures
+from ..errors import UsageError
+from ..timeline import Timeline
+from ..units import MAX_INT64
+from .reconstruct import Workload, reconstruct
+
+FIGURES = ("peak_memory_bytes", "peak_heap_bytes", "peak_rss_bytes", "num_gc", "gc_cpu_fraction")
+DEFAULT_GO = "1.27"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime settings to predict under. ``gogc=None`` is GOGC=off; fields left ``...``
+    (``KEEP``) take the recording's value."""
+
+    gogc: Any = ...
+    memory_limit_bytes: Any = ...
+    gomaxprocs: Any = ...
+    go: Any = ...
+    madvdontneed: Any = ...  # True/False/None (the version's default)
+    free_os_every_s: float | None = None
+    container_limit_bytes: int | None = None
+
+    def resolved(self, wl: Workload) -> "Settings":
+        rec = wl.settings
+        lim = rec.get("memory_limit_bytes")
+        if lim is not None and lim >= MAX_INT64 * 0.9:
+            lim = None
+        return Settings(
+            gogc=rec.get("gogc", 100) if self.gogc is ... else self.gogc,
+            memory_limit_bytes=lim if self.memory_limit_bytes is ... else self.memory_limit_bytes,
+            gomaxprocs=(rec.get("gomaxprocs") or 2) if self.gomaxprocs is ... else self.gomaxprocs,
+            go=(wl.go_version or DEFAULT_GO) if self.go is ... else self.go,
+            madvdontneed=_madv_of(rec.get("godebug")) if self.madvdontneed is ... else self.madvdontneed,
+            free_os_every_s=self.free_os_every_s,
+            container_limit_bytes=self.container_limit_bytes,
+        )
+
+    def godebug(self) -> str:
+        parts = ["gctrace=1"]
+        if self.madvdontneed is True:
+            parts.append("madvdontneed=1")
+        elif self.madvdontneed is False:
+            parts.append("madvdontneed=0")
+        return ",".join(parts)
+
+    def label(self) -> str:
+        bits = [f"GOGC={'off' if self.gogc is None else self.gogc}"]
+        if self.memory_limit_bytes is not None:
+            bits.append(f"GOMEMLIMIT={_size_label(self.memory_limit_bytes)}")
+        if self.madvdontneed is True:
+            bits.append("madvdontneed=1")
+        if self.free_os_every_s:
+            bits.append(f"FreeOSMemory every {self.free_os_every_s:g}s")
+        return " ".join(bits)
+
+    def to_dict(self) -> dict:
+        return {"gogc": self.gogc, "memory_limit_bytes": self.memory_limit_bytes, "gomaxprocs": self.gomaxprocs,
+                "go": self.go, "madvdontneed": self.madvdontneed, "free_os_every_s": self.free_os_every_s,
+                "container_limit_bytes": self.container_limit_bytes}
+
+
+def _size_label(n: int) -> str:
+    for unit, name in ((1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
+        if n % unit == 0:
+            return f"{n // unit}{name}"
+    return str(n)
+
+
+def _madv_of(godebug: Any) -> bool | None:
+    s = str(godebug or "")
+    if "madvdontneed=1" in s:
+        return True
+    if "madvdontneed=0" in s:
+        return False
+    return None
+
+
+@dataclass
+class Prediction:
+    settings: Settings
+    figures: dict[str, float]  # predicted (GC CPU calibrated)
+    recorded: dict[str, float]  # the recording's own figures
+    identity: dict[str, float]  # the model's replay under the recorded settings
+    model: dict[str, float]  # the model under the new settings, uncalibrated
+    risk: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    workload: dict[str, Any] = field(default_factory=dict)
+    timeline: Timeline | None = None  # the model's timeline under the new settings
+
+    def to_dict(self) -> dict:
+        def clean(d: dict) -> dict:
+            return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
+
+        out: dict[str, Any] = clean(self.figures)
+        out["settings"] = self.settings.to_dict()
+        out["recorded"] = clean(self.recorded)
+        out["identity"] = clean(self.identity)
+        out["model_uncalibrated"] = clean(self.model)
+        out["risk"] = self.risk
+        out["notes"] = list(self.notes)
+        out["workload"] = self.workload
+        return out
+
+
+def figures_of(tl: Timeline) -> dict[str, float]:
+    """The five figures of a Timeline (recorded or simulated), by the same code."""
+    f = peak_figures(tl)
+    return {"peak_memory_bytes": f["peak_memory_bytes"], "peak_heap_bytes": f["peak_heap_bytes"],
+            "peak_rss_bytes": f["peak_rss_bytes"], "num_gc": float(f["num_gc"]),
+            "gc_cpu_fraction": f["gc_cpu_fraction"], "peak_heap_alloc_bytes": f["peak_heap_alloc_bytes"],
+            "max_live_bytes": f["max_live_bytes"], "duration_s": f["duration_s"]}
+
+
+def simulate_workload(wl: Workload, s: Settings) -> Timeline:
+    """Run the workload through the model under resolved settings."""
+    from ..model import RuntimeConfig, simulate  # the model lands in its own package
+
+    if s.gogc is not None and (not isinstance(s.gogc, (int, float)) or s.gogc < 0):
+        raise UsageError(f"GOGC {s.gogc!r}: expected a non-negative integer or off")
+    cfg = RuntimeConfig(go=str(s.go), gogc=None if s.gogc is None else int(s.gogc),
+                        memory_limit_bytes=s.memory_limit_bytes, gomaxprocs=int(s.gomaxprocs or 2),
+                        godebug=s.godebug())
+    res = simulate(wl.program(free_os_every_s=s.free_os_every_s), cfg)
+    return res.timeline
+
+
+def risk_of(fig: dict[str, float], container_limit_bytes: int | None) -> dict[str, Any]:
+    """The risk of exceeding a container's memory limit (the cgroup OOM-kills at it): RSS is what
+    the cgroup counts; without an RSS figure the memory the runtime holds stands for it."""
+    if not container_limit_bytes:
+        return {}
+    peak = fig.get("peak_rss_bytes")
+    if peak is None or not math.isfinite(peak):
+        peak = fig.get("peak_memory_bytes", math.nan)
+    if not math.isfinite(peak):
+        return {"container_limit_bytes": container_limit_bytes, "level": "unknown"}
+    ratio = peak / container_limit_bytes
+    level = "exceeds" if ratio >= 1.0 else "high" if ratio >= 0.9 else "medium" if ratio >= 0.75 else "low"
+    return {"container_limit_bytes": container_limit_bytes, "peak_bytes": peak, "fraction_of_limit": ratio,
+            "margin_bytes": container_limit_bytes - peak, "level": level}
+
+
+def predict(tl: Timeline, settings: Settings, workload: Workload | None = None,
+            identity: dict[str, float] | None = None) -> Prediction:
+    """Predict the figures of the recorded program under ``settings``."""
+    wl = workload or reconstruct(tl)
+    s = settings.resolved(wl)
+    if s.memory_limit_bytes is not None and s.memory_limit_bytes <= 0:
+        raise UsageError("--memlimit must be positive")
+    recorded = figures_of(tl)
+    base = Settings().resolved(wl)
+    if identity is None:
+        identity = figures_of(simulate_workload(wl, base))
+    sim_tl = simulate_workload(wl, s) if s != base else None
+    model = figures_of(sim_tl) if sim_tl is not None else dict(identity)
+    fig = dict(model)
+    notes = list(wl.notes)
+    rc, ic = recorded.get("gc_cpu_fraction", math.nan), identity.get("gc_cpu_fraction", math.nan)
+    if all(math.isfinite(x) for x in (rc, ic, model["gc_cpu_fraction"])) and ic > 0:
+        fig["gc_cpu_fraction"] = model["gc_cpu_fraction"] * rc / ic
+        notes.append(f"GC CPU calibrated on the recording: ×{rc / ic:.2f} of the model's mark cost")
+    if not math.isfinite(recorded.get("peak_rss_bytes", math.nan)) or not math.isfinite(
+            recorded.get("peak_memory_bytes", math.nan)):
+        notes.append("the recording has no MemStats/RSS: compare the heap figures")
+    risk = risk_of(fig, s.container_limit_bytes)
+    return Prediction(settings=s, figures=fig, recorded=recorded, identity=identity, model=model, risk=risk,
+                      notes=notes, workload=wl.to_dict(), timeline=sim_tl)
+
+
+def with_settings(s: Settings, **kw: Any) -> Settings:
+    return replace(s, **kw)
