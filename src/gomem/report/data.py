@@ -163,7 +163,7 @@ def limits_of(tl: Timeline) -> dict[str, int | None]:
     """GOMEMLIMIT and the container's limit as the meta (or a memory_limit event) tell them."""
     meta = tl.meta or {}
     settings = meta.get("settings") or {}
-    mem = settings.get("memory_limit_bytes", meta.get("memory_limit_bytes"))
+    mem = settings.get("memory_limit_bytes")
     if mem is None and "event" in tl:
         ev = tl["event"]
         for name, value in zip(ev["name"].tolist(), ev["value"].tolist()):

@@ -76,12 +76,10 @@ class Recording:
 
 def _meta_from_run(meta: Mapping[str, Any], run_dir: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"source": str(run_dir)}
-    for k in ("cmd", "settings", "go_version", "container_limit_bytes", "memory_limit_bytes"):
+    # settings.memory_limit_bytes is GOMEMLIMIT; container_limit_bytes the cgroup's limit
+    for k in ("cmd", "settings", "go_version", "container_limit_bytes"):
         if meta.get(k) is not None:
             out[k] = meta[k]
-    if meta.get("memory_limit_bytes") is not None:
-        out.setdefault("settings", {})
-        out["settings"] = {**out["settings"], "memory_limit_bytes": meta["memory_limit_bytes"]}
     return out
 
 

@@ -20,6 +20,7 @@ import ipaddress
 import json
 import os
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -433,6 +434,10 @@ def serve(run_dir: str | os.PathLike | Timeline | Recording, host: str = "127.0.
             name = label or name
         else:
             raise InputError("no such run directory or trace file", path=str(p))
+    if not _is_loopback(host):
+        sys.stderr.write(f"gomem: warning: the dashboard listens on {host}, not only on this machine: anyone who "
+                         "can reach that address can see this run's data and download it\n")
+        sys.stderr.flush()
     try:
         httpd = _HTTPServer((host, int(port)), Dashboard(rec, name, run_path, poller), _is_loopback(host))
     except OSError as e:
