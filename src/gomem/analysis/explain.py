@@ -100,7 +100,10 @@ def infer_gogc(gc: GcSeries) -> float | None:
     ratio = (goal[ok] - live_prev[ok]) / (live_prev[ok] + roots[ok]) * 100
     # a memory limit can only lower the goal (mgcpacer.go heapGoalInternal): the highest ratio
     # is the one GOGC set
-    g = float(np.max(ratio))
+    # (the goal printed can sit a little above the formula: the sweep distance and the running
+    # cycle's minimum runway raise it): the median of the ratios near the top
+    top = float(np.max(ratio))
+    g = float(np.median(ratio[ratio >= 0.9 * top]))
     if not math.isfinite(g) or g <= 0:
         return None
     # gctrace rounds to MiB: snap to a round number when close

@@ -44,6 +44,9 @@ CHURN_OBJECT_BYTES = 4 * KiB
 LIVE_OBJECT_BYTES = 1 * KiB
 #: the replay changes the live heap in steps of at most this many substeps per interval
 MAX_SUBSTEPS = 8
+#: StackInuse of a program with a few goroutines (the corpus: 256-352 KiB); only stacks beyond
+#: it are replayed as goroutines
+BASE_STACKS_BYTES = 352 * KiB
 
 
 @dataclass
@@ -100,9 +103,10 @@ class Workload:
 
     def _roots(self, go: Any) -> None:
         """Goroutine stacks: parked goroutines holding the recorded stack bytes."""
-        if self.stacks_bytes >= 64 * KiB and hasattr(go, "go"):
-            n = int(min(max(self.stacks_bytes // (64 * KiB), 1), 256))
-            per = int(self.stacks_bytes // n)
+        extra = self.stacks_bytes - BASE_STACKS_BYTES
+        if extra >= 256 * KiB and hasattr(go, "go"):
+            n = int(min(max(extra // (64 * KiB), 1), 256))
+            per = int(extra // n)
             for _ in range(n):
                 go.go(_park, stack_bytes=per)
 

@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Accuracy of `gomem whatif` against real Go runs.
+
+For every workload × Go version of the corpora (the project's corpus/ and ../shared/corpus/),
+take the base recording (GOGC=100), predict the other settings (gogc50, gogc200, limit,
+offlimit; the limits are the recorded runs' own GOMEMLIMIT) and compare with the real runs:
+
+- peak memory: the peak of Sys − HeapReleased (MemStats every 50 ms), what GOMEMLIMIT limits;
+- NumGC.
+
+Also the identity replay (base → base). Goals: peak within 10% for ≥ 90% of the cases, NumGC
+within 25%, identity within 3%. Beside it, the plain formula: max live × (1 + GOGC/100), capped
+at the limit (the limit itself under GOGC=off), plus the recorded non-heap memory.
+
+    .venv/bin/python benchmarks/bench_accuracy.py [--corpus DIR ...] [--go 1.27] [--workload seed]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from gomem.traces import read  # noqa: E402
+from gomem.tuning.reconstruct import reconstruct  # noqa: E402
+from gomem.tuning.whatif import Settings, figures_of, predict, simulate_workload  # noqa: E402
+
+MiB = 1 << 20
+TARGETS = ("gogc50", "gogc200", "limit", "offlimit")
+
+
+def measured(run_dir: Path) -> dict:
+    s = json.loads((run_dir / "summary.json").read_text())
+    peak = None
+    ms = run_dir / "memstats.jsonl"
+    if ms.exists():
+        vals = []
+        for line in ms.read_text().splitlines():
+            if line.startswith("{"):
+                m = json.loads(line)
+                if "sys" in m and "heap_released" in m:
+                    vals.append(m["sys"] - m["heap_released"])
+        peak = max(vals) if vals else None
+    settings = s.get("settings") or {}
+    env = s.get("env") or {}
+    gogc = settings.get("gogc", ...)
+    if gogc is ...:
+        g = env.get("GOGC")
+        gogc = None if g == "off" else int(g) if g else 100
+    lim = settings.get("memory_limit_bytes", ...)
+    if lim is ...:
+        lim = int(env["GOMEMLIMIT"]) if env.get("GOMEMLIMIT") else None
+    return {"peak_memory_bytes": peak, "num_gc": s.get("num_gc"), "gogc": gogc, "memory_limit_bytes": lim}
+
+
+def plain_formula(base_tl, base_meas: dict, gogc, lim) -> float:
+    """max live × (1 + GOGC/100), capped at the limit, + the base run's non-heap memory."""
+    from gomem.analysis import peak_figures
+
+    f = peak_figures(base_tl)
+    live = f["max_live_bytes"]
+    non_heap = max((f["peak_memory_bytes"] or 0) - (f["peak_heap_bytes"] or 0), 0.0) \
+        if math.isfinite(f["peak_memory_bytes"]) else 0.0
+    if gogc is None:
+        est = math.inf
+    else:
+        est = live * (1 + gogc / 100) + non_heap
+    if lim is not None:
+        est = min(est, lim)
+    return est
+
+
+def err(p, m) -> float:
+    if p is None or m is None or not math.isfinite(p) or m == 0:
+        return math.nan
+    return (p - m) / m
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", action="append", help="corpus roots (default: corpus/ and ../shared/corpus)")
+    ap.add_argument("--go", action="append", help="only these Go versions (1.27 ...)")
+    ap.add_argument("--workload", action="append", help="only these workloads")
+    a = ap.parse_args()
+    roots = [Path(p) for p in a.corpus] if a.corpus else [REPO / "corpus", REPO.parent / "shared" / "corpus"]
+    con = Console(highlight=False, width=160)
+    rows = []
+    t0 = time.monotonic()
+    for root in roots:
+        if not root.is_dir():
+            continue
+        label = "project" if root.resolve() == (REPO / "corpus").resolve() else "shared"
+        for gdir in sorted(root.glob("go1.*")):
+            gv = gdir.name.removeprefix("go")
+            if a.go and gv not in a.go:
+                continue
+            for wdir in sorted(p for p in gdir.iterdir() if p.is_dir()):
+                if a.workload and wdir.name not in a.workload:
+                    continue
+                base = wdir / "base"
+                if not (base / "summary.json").exists():
+                    continue
+                try:
+                    tl = read([str(base)])
+                    wl = reconstruct(tl)
+                    ident = figures_of(simulate_workload(wl, Settings().resolved(wl)))
+                except Exception as e:  # report and go on: one bad recording must not hide the rest
+                    con.print(f"[red]{label} go{gv} {wdir.name}: {type(e).__name__}: {e}[/red]")
+                    continue
+                bm = measured(base)
+                rows.append({"corpus": label, "go": gv, "workload": wdir.name, "setting": "base (identity)",
+                             "pred_peak": ident["peak_memory_bytes"], "real_peak": bm["peak_memory_bytes"],
+                             "pred_gc": ident["num_gc"], "real_gc": bm["num_gc"],
+                             "plain": plain_formula(tl, bm, 100, None), "identity": True})
+                for target in TARGETS:
+                    d = wdir / target
+                    if not (d / "summary.json").exists():
+                        continue
+                    m = measured(d)
+                    s = Settings(gogc=m["gogc"], memory_limit_bytes=m["memory_limit_bytes"])
+                    try:
+                        p = predict(tl, s, workload=wl, identity=ident)
+                    except Exception as e:
+                        con.print(f"[red]{label} go{gv} {wdir.name} {target}: {type(e).__name__}: {e}[/red]")
+                        continue
+                    rows.append({"corpus": label, "go": gv, "workload": wdir.name, "setting": target,
+                                 "pred_peak": p.figures["peak_memory_bytes"], "real_peak": m["peak_memory_bytes"],
+                                 "pred_gc": p.figures["num_gc"], "real_gc": m["num_gc"],
+                                 "plain": plain_formula(tl, bm, m["gogc"], m["memory_limit_bytes"]),
+                                 "identity": False})
+    t = Table(title="gomem whatif vs real Go runs (peak = max of Sys − HeapReleased)", show_edge=False)
+    for c, j in (("corpus", "l"), ("go", "l"), ("workload", "l"), ("setting", "l"), ("real MiB", "r"),
+                 ("pred MiB", "r"), ("err", "r"), ("plain MiB", "r"), ("plain err", "r"), ("real GCs", "r"),
+                 ("pred GCs", "r"), ("GC err", "r")):
+        t.add_column(c, justify={"l": "left", "r": "right"}[j])
+
+    def f(x):
+        return "-" if x is None or not math.isfinite(x) else f"{x / MiB:.0f}"
+
+    def pc(x, lim):
+        if not math.isfinite(x):
+            return "-"
+        s = f"{100 * x:+.1f}%"
+        return s if abs(x) <= lim else f"[red]{s}[/red]"
+
+    for r in rows:
+        r["err"] = err(r["pred_peak"], r["real_peak"])
+        r["plain_err"] = err(r["plain"], r["real_peak"])
+        r["gc_err"] = err(r["pred_gc"], r["real_gc"])
+        lim = 0.03 if r["identity"] else 0.10
+        t.add_row(r["corpus"], r["go"], r["workload"], r["setting"], f(r["real_peak"]), f(r["pred_peak"]),
+                  pc(r["err"], lim), f(r["plain"]), pc(r["plain_err"], 0.10), str(r["real_gc"]),
+                  f"{r['pred_gc']:.0f}" if r["pred_gc"] is not None and math.isfinite(r["pred_gc"]) else "-",
+                  pc(r["gc_err"], 0.25))
+    con.print(t)
+
+    def share(sel, key, lim):
+        v = [abs(r[key]) <= lim for r in sel if math.isfinite(r[key])]
+        return (sum(v), len(v))
+
+    summary = Table(title="summary", show_edge=False)
+    for c in ("cases", "goal", "gomem", "plain formula"):
+        summary.add_column(c)
+    for corp in ("project", "shared", "all"):
+        sel = [r for r in rows if corp == "all" or r["corpus"] == corp]
+        if not sel:
+            continue
+        pred = [r for r in sel if not r["identity"]]
+        ide = [r for r in sel if r["identity"]]
+        for name, goal, key, lim, group in (("peak within 10%", "≥ 90%", "err", 0.10, pred),
+                                            ("NumGC within 25%", "", "gc_err", 0.25, pred),
+                                            ("identity peak within 3%", "all", "err", 0.03, ide)):
+            k, n = share(group, key, lim)
+            pk, pn = share(group, "plain_err", lim) if key == "err" else (0, 0)
+            summary.add_row(f"{corp}: {name}", goal, f"{k}/{n} = {100 * k / max(n, 1):.0f}%",
+                            f"{pk}/{pn} = {100 * pk / max(pn, 1):.0f}%" if pn else "-")
+    con.print(summary)
+    con.print(f"{len(rows)} comparisons in {time.monotonic() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""gomem.tuning and the explain/whatif/tune/verify commands, on real recordings: the seed's
+gctrace, the corpora of real Go runs, and a real Go program run for `gomem verify`."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from gomem.cli.main import main
+from gomem.traces import read
+from gomem.tuning.reconstruct import reconstruct
+from gomem.tuning.whatif import Settings, predict
+from gomem.units import GiB, MiB
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    rc = main(list(args))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def real_peak_memory(run_dir: Path) -> int:
+    vals = []
+    for line in (run_dir / "memstats.jsonl").read_text().splitlines():
+        if line.startswith("{"):
+            m = json.loads(line)
+            vals.append(m["sys"] - m["heap_released"])
+    return max(vals)
+
+
+# -- the seed ---------------------------------------------------------------------------------
+
+
+def test_explain_seed_text_says_not_a_leak(shared_dir, capsys):
+    rc, out, err = run_cli(capsys, "explain", str(shared_dir / "reference" / "seed.txt"))
+    assert rc == 0, err
+    assert "verdict: gc_headroom" in out
+    assert "This is not a memory leak: the live heap after GC stays at 2048 MB" in out
+    assert "GOGC=100" in out and "4096 MB" in out
+    assert "drop the old reference before reallocating" in out
+    rc, out, _ = run_cli(capsys, "explain", str(shared_dir / "reference" / "seed.txt"), "--json")
+    d = json.loads(out)
+    assert d["verdict"] == "gc_headroom" and d["trend"]["is_leak"] is False
+    assert d["peak"]["live_heap_bytes"] == 2048 * MiB
+    assert {lv["name"] for lv in d["levers"]} >= {"drop_reference", "gogc", "memory_limit"}
+
+
+def test_seed_reconstruction_is_the_seed_program(shared_dir):
+    wl = reconstruct(read([str(shared_dir / "corpus" / "go1.27" / "seed" / "base")]))
+    assert wl.large_object_bytes == 1024 * MiB and wl.large_copies == 2
+    assert sum(s.large_allocs for s in wl.steps) == 10  # ten `a = make([]byte, 1 GiB)`
+
+
+def test_whatif_seed_memlimit_3gib_predicts_3gib_and_the_real_run_agrees(shared_dir, capsys):
+    base = shared_dir / "corpus" / "go1.27" / "seed" / "base"
+    rc, out, err = run_cli(capsys, "whatif", str(base), "--memlimit", "3GiB", "--json")
+    assert rc == 0, err
+    d = json.loads(out)
+    for k in ("peak_memory_bytes", "peak_heap_bytes", "peak_rss_bytes", "num_gc", "gc_cpu_fraction"):
+        assert k in d and k in d["recorded"]
+    assert d["peak_memory_bytes"] == pytest.approx(3 * GiB, rel=0.05)
+    real = real_peak_memory(shared_dir / "corpus" / "go1.27" / "seed" / "limit")
+    assert d["peak_memory_bytes"] == pytest.approx(real, rel=0.05)
+    # and the recorded base peaked at 4 GiB
+    assert d["recorded"]["peak_memory_bytes"] == pytest.approx(4 * GiB, rel=0.02)
+
+
+def test_whatif_table_shows_recorded_and_predicted(shared_dir, capsys):
+    base = shared_dir / "corpus" / "go1.27" / "seed" / "base"
+    rc, out, err = run_cli(capsys, "whatif", str(base), "--gogc", "50", "--container-limit", "3500MiB")
+    assert rc == 0, err
+    assert "recorded" in out and "predicted: GOGC=50" in out
+    assert "container limit" in out and "risk" in out
+
+
+# -- the corpus: a steady service ------------------------------------------------------------
+
+
+def test_service_identity_and_gogc50_against_real_runs():
+    d = REPO / "corpus" / "go1.27" / "service"
+    tl = read([str(d / "base")])
+    wl = reconstruct(tl)
+    assert wl.large_object_bytes is None
+    p = predict(tl, Settings(gogc=50), workload=wl)
+    assert p.identity["peak_memory_bytes"] == pytest.approx(real_peak_memory(d / "base"), rel=0.05)
+    assert p.figures["peak_memory_bytes"] == pytest.approx(real_peak_memory(d / "gogc50"), rel=0.10)
+    real_gc = json.loads((d / "gogc50" / "summary.json").read_text())["num_gc"]
+    assert p.figures["num_gc"] == pytest.approx(real_gc, rel=0.25)
+    assert p.figures["num_gc"] > p.identity["num_gc"]
+
+
+def test_tune_finds_settings_under_the_target(capsys):
+    d = REPO / "corpus" / "go1.27" / "service" / "base"
+    rc, out, err = run_cli(capsys, "tune", str(d), "--target", "400MiB", "--json")
+    assert rc == 0, err
+    res = json.loads(out)
+    best = res["best"]
+    assert best is not None and best["peak_bytes"] < 400 * MiB
+    feas = [c for c in res["candidates"] if c["feasible"]]
+    assert all(c["gc_cpu_fraction"] >= best["gc_cpu_fraction"] for c in feas)
+    assert any(not c["feasible"] for c in res["candidates"])  # GOGC=200 cannot make it
+    rc, out, err = run_cli(capsys, "tune", str(d), "--target", "400MiB")
+    assert rc == 0 and "best:" in out
+
+
+# -- bad input --------------------------------------------------------------------------------
+
+
+def test_bad_input_is_a_clear_error(tmp_path, capsys):
+    rc, _, err = run_cli(capsys, "whatif", str(tmp_path / "missing.log"))
+    assert rc == 2 and "missing.log" in err and "Traceback" not in err
+    f = tmp_path / "nogc.log"
+    f.write_text("hello\nworld\n")
+    rc, _, err = run_cli(capsys, "whatif", str(f))
+    assert rc == 2 and "nogc.log" in err
+    rc, _, err = run_cli(capsys, "whatif", str(f), "--gogc", "lots")
+    assert rc == 2 and "--gogc" in err
+    rc, _, err = run_cli(capsys, "tune", str(f), "--target", "3 parsecs")
+    assert rc == 2 and "--target" in err
+
+
+# -- verify on a real Go program ------------------------------------------------------------
+
+PROG = r"""
+package main
+
+import (
+	"os"
+	"time"
+)
+
+var live [][]byte
+
+func main() {
+	for i := 0; i < 80*16; i++ { // 80 MiB live in 64 KiB chunks, touched
+		b := make([]byte, 64<<10)
+		for j := 0; j < len(b); j += 4096 {
+			b[j] = 1
+		}
+		live = append(live, b)
+	}
+	end := time.Now().Add(1500 * time.Millisecond)
+	for time.Now().Before(end) { // ~200 MiB/s of 4 KiB garbage
+		for k := 0; k < 100; k++ {
+			g := make([]byte, 4096)
+			g[0] = byte(k)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if len(live) == 0 {
+		os.Exit(1)
+	}
+}
+"""
+
+
+def test_verify_prints_predicted_vs_measured(build_go, tmp_path, capsys):
+    prog = build_go(PROG, "1.27")
+    rc, _, err = run_cli(capsys, "run", "--out", str(tmp_path / "base"), "--", str(prog))
+    assert rc == 0, err
+    rc, out, err = run_cli(capsys, "verify", str(tmp_path / "base"), "--gogc", "50", "--out",
+                           str(tmp_path / "v50"), "--", str(prog))
+    assert rc == 0, err
+    assert "predicted" in out and "measured" in out and "peak RSS" in out and "GC cycles" in out
+    rc, out, err = run_cli(capsys, "verify", str(tmp_path / "base"), "--gogc", "50", "--json", "--out",
+                           str(tmp_path / "v50b"), "--", str(prog))
+    assert rc == 0, err
+    d = json.loads(out)
+    rss = d["rows"]["peak_rss_bytes"]
+    assert rss["measured"] > 80 * MiB
+    # GOGC=50 on ~80 MiB live: the heap peaks near 120 MiB; prediction and run agree within 25%
+    assert rss["predicted"] == pytest.approx(rss["measured"], rel=0.25)
+    heap = d["rows"]["peak_heap_alloc_bytes"]
+    assert heap["predicted"] == pytest.approx(heap["measured"], rel=0.15)
+    assert not math.isnan(d["rows"]["num_gc"]["measured"])
