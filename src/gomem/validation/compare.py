@@ -227,8 +227,13 @@ def compare_run(run: RealRun) -> Row:
     except KeyError as e:
         row.problem = f"no model workload mirrors {run.workload!r} ({e})"
         return row
+    extra = getattr(program, "extra_globals_bytes", 0)
+    globals_bytes = None
+    if extra:
+        from ..model import profile_for
+        globals_bytes = profile_for(run.go).globals_bytes + extra
     cfg = RuntimeConfig(go=run.go, gogc=run.gogc, memory_limit_bytes=run.memory_limit_bytes,
-                        gomaxprocs=run.gomaxprocs, godebug="gctrace=1")
+                        gomaxprocs=run.gomaxprocs, godebug="gctrace=1", globals_bytes=globals_bytes)
     t0 = time.perf_counter()
     try:
         res = simulate(program, cfg)

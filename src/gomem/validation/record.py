@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .. import toolchains
-from ..errors import UsageError
+from ..errors import ToolchainError, UsageError
 from ..units import MiB, GiB
 
 GOSRC = Path(__file__).resolve().parent / "gosrc"
@@ -45,6 +45,8 @@ class Workload:
     mirror: str = ""
     scale: float = 1.0
     time_scale: float = 1.0
+    #: go build -tags (the big global array exists only in the ``globals`` build)
+    tags: tuple[str, ...] = ()
 
     @property
     def program(self) -> str:
@@ -56,14 +58,15 @@ class Workload:
 
 WORKLOADS: dict[str, Workload] = {w.name: w for w in [
     Workload("seed", "the seed scaled: a = make(256 MiB) ten times, 0.5 s apart, old slice still reachable", 900 * MiB),
-    Workload("seedfix", "the seed fixed: a = nil before a = make(256 MiB)", 600 * MiB),
+    Workload("seedfix", "the seed fixed: a = nil before a = make(256 MiB)", 400 * MiB),
     Workload("service", "steady service: 200 MiB live of 512 B objects, 400 MiB/s of 1 KiB garbage for 6 s", 350 * MiB),
     Workload("batch", "sawtooth: 4x (build 300 MiB of 512 B, 0.5 s at 100 MiB/s, drop, 1 s at 50 MiB/s)", 450 * MiB),
     Workload("spike", "30 MiB live, a 600 MiB spike of resident 1 MiB objects for 0.5 s, then 4 s nearly idle", 680 * MiB),
     Workload("goroutines", "20k goroutines with 16 KiB stacks for 3 s + 200 MiB/s of 1 KiB garbage, then 2 s without them", 450 * MiB),
     Workload("grow", "leak-like: live grows 60 MiB/s to 360 MiB over 6 s, with 200 MiB/s of 1 KiB garbage", 500 * MiB),
     Workload("freeos", "100 MiB live, 300 MiB/s of 1 KiB garbage, debug.FreeOSMemory() every second, 5 s", 200 * MiB),
-    Workload("globals", "a 64 MiB pointer-holding global array + 50 MiB live + 300 MiB/s of 1 KiB garbage, 5 s", 130 * MiB),
+    Workload("globals", "a 64 MiB pointer-holding global array + 50 MiB live + 300 MiB/s of 1 KiB garbage, 5 s", 130 * MiB,
+             tags=("globals",)),
     # the seed's own program (1 GiB slices, 1 s apart): issue 5 replays it with GOMEMLIMIT=3GiB
     Workload("seed1g", "the seed's program: a = make(1 GiB) ten times, 1 s apart", 3 * GiB,
              settings=("base", "limit"), mirror="seed", scale=4.0, time_scale=2.0),
@@ -97,10 +100,19 @@ def go_dir_name(minor: str) -> str:
     return "go" + minor.removeprefix("go")
 
 
-def build_program(minor: str, bindir: Path) -> Path:
-    """Build ``gosrc`` with Go ``minor``; returns the binary."""
+def build_program(minor: str, bindir: Path, tags: Iterable[str] = ()) -> Path:
+    """Build ``gosrc`` with Go ``minor`` (and ``-tags``); returns the binary."""
     go = toolchains.require_go(minor)
-    return toolchains.build(go, GOSRC, Path(bindir) / f"validation-go{minor}")
+    tags = sorted(tags)
+    out = Path(bindir) / ("-".join([f"validation-go{minor}", *tags]))
+    if not tags:
+        return toolchains.build(go, GOSRC, out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    r = subprocess.run([str(go), "build", "-tags", ",".join(tags), "-o", str(out), "."], cwd=GOSRC,
+                       env=toolchains.go_env(go), capture_output=True, text=True)
+    if r.returncode != 0:
+        raise ToolchainError(f"go build -tags {','.join(tags)} in {GOSRC} failed:\n{r.stderr}")
+    return out
 
 
 def go_full_version(minor: str) -> str:
@@ -169,6 +181,7 @@ def run_one(binary: Path, workload: Workload, setting: str, outdir: Path, *, go_
     summary = {
         "workload": workload.name, "program": workload.program, "what": workload.what,
         "setting": setting, "go_version": go_version, "argv": [binary.name, *argv[1:]],
+        "build_tags": list(workload.tags),
         "env": {k: env[k] for k in ("GOGC", "GOMEMLIMIT", "GODEBUG", "GOMAXPROCS") if k in env},
         "settings": settings_meta(env), "memory_limit_bytes": settings_meta(env)["memory_limit_bytes"],
         "exit": p.returncode, "wall_s": round(wall, 3),
@@ -206,10 +219,13 @@ def record(out: Path, gos: Iterable[str], workloads: Iterable[str] | None = None
     done = []
     for minor in gos:
         minor = minor.removeprefix("go")
-        binary = build_program(minor, bindir)
+        binaries: dict[tuple[str, ...], Path] = {}
         full = go_full_version(minor)
         for n in names:
             wl = WORKLOADS[n]
+            if wl.tags not in binaries:
+                binaries[wl.tags] = build_program(minor, bindir, wl.tags)
+            binary = binaries[wl.tags]
             for s in (list(settings) if settings else list(wl.settings)):
                 if s not in wl.settings:
                     continue

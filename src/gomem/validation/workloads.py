@@ -2,9 +2,8 @@
 ``gosrc/main.go`` (``-w NAME -scale S -time T``) or of the shared corpus's ``gosrc/main.go``,
 against the Go-like workload API (DEVELOPERS.md, "workloads"). ``program(name, scale, time_scale)``
 returns the ``main(go)`` callable that ``gomem.model.simulate`` runs.
-
 Sizes as Go allocates them: ``build(total, size)`` in Go makes a ``[][]byte`` of n headers
-(24 bytes each, pointerful) and n objects of ``size`` bytes, so the mirror allocates both.
+(24 bytes each, pointerful) and n objects of ``size`` bytes; ``go.build_live`` does both.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from typing import Callable
 
 from ..units import MiB
 
-SLICE_HEADER_BYTES = 24  # unsafe.Sizeof([]byte{}) on amd64
 
 
 class _Env:
@@ -31,18 +29,12 @@ class _Env:
         self.go.churn(rate_mib * self.scale * MiB, size, self.dur(s))
 
     def build(self, name: str, total: int, size: int) -> None:
-        """main.go: ``name = build(total, size)``: headers + objects, held in a global."""
-        n = total // size
-        g = self.go.globals
-        hdr = self.go.make(n * SLICE_HEADER_BYTES, pointers=True)
-        objs = self.go.build_live(n * size, size)
-        # the old set stays reachable until the assignment, as in Go
-        setattr(g, name + "_hdr", hdr)
-        setattr(g, name, objs)
+        """main.go: ``name = build(total, size)``; build_live makes the objects and their
+        ``[][]byte`` (24 bytes an element). The old set stays reachable until the assignment."""
+        setattr(self.go.globals, name, self.go.build_live(total, size))
 
     def drop(self, name: str) -> None:
         setattr(self.go.globals, name, None)
-        setattr(self.go.globals, name + "_hdr", None)
 
 
 def seed(go, scale=1.0, time_scale=1.0, fix=False):
@@ -50,7 +42,7 @@ def seed(go, scale=1.0, time_scale=1.0, fix=False):
     for _ in range(10):
         if fix:
             go.globals.a = None
-        go.globals.a = go.make(e.sz(256))
+        go.globals.a = go.make(e.sz(256), touch=False)  # the seed never writes the slice
         go.sleep(e.dur(0.5))
 
 
@@ -73,7 +65,7 @@ def spike(go, scale=1.0, time_scale=1.0):
     e = _Env(go, scale, time_scale)
     e.build("live", e.sz(30), 1024)
     e.churn(100, 1024, 1.5)
-    e.build("keep", e.sz(600), MiB)
+    e.build("keep", e.sz(600), MiB)  # main.go touches every page of the spike
     e.churn(100, 1024, 0.5)
     e.drop("keep")
     e.churn(10, 1024, 4)
@@ -82,31 +74,24 @@ def spike(go, scale=1.0, time_scale=1.0):
 def goroutines(go, scale=1.0, time_scale=1.0):
     e = _Env(go, scale, time_scale)
     n = int(20000 * scale)
-    # main.go: deep(24, ...) parks with 24 frames of ~0.5 KiB: its stack grows to 16 KiB
-    gs = [go.go(None, stack_bytes=16 * 1024) for _ in range(n)]
+    # main.go: deep(24, ...) parks 24 frames of ~0.5 KiB deep (~12 KiB used): the stack
+    # grows 8 -> 16 KiB (runtime/stack.go, newstack doubles it)
+    gs = go.go(None, stack_bytes=16 * 1024, count=n, used_bytes=12 * 1024)
     e.churn(200, 1024, 3)
-    for g in gs:
-        go.exit(g)
+    gs.exit()
     e.churn(200, 1024, 2)
 
 
 def grow(go, scale=1.0, time_scale=1.0):
     e = _Env(go, scale, time_scale)
     per = e.sz(1.2)
-    n_per = per // 512
-    cap = 0
-    length = 0
+    # main.go appends each new set's headers to one growing slice; keeping each set's own
+    # container holds the same 24 bytes an object
     held = []
     for _ in range(300):
-        tmp = go.make(n_per * SLICE_HEADER_BYTES, pointers=True)  # build's own header slice
-        held.append(go.build_live(n_per * 512, 512))
-        go.drop(tmp)
-        length += n_per
-        if length > cap:  # append: a new, larger backing array; the old one is garbage
-            cap = max(length, 2 * cap)
-            go.globals.keep_hdr = go.make(cap * SLICE_HEADER_BYTES, pointers=True)
-        go.globals.keep = held
+        held.append(go.build_live(per, 512))
         e.churn(200, 1024, 0.02)
+    go.globals.keep = held
 
 
 def freeos(go, scale=1.0, time_scale=1.0):
@@ -117,10 +102,14 @@ def freeos(go, scale=1.0, time_scale=1.0):
         go.free_os_memory()
 
 
+#: main.go's globals_big.go: var table [8 << 20]*[64]byte, scanned by the GC (globalsScan)
+TABLE_BYTES = (8 << 20) * 8
+
+
 def globals_(go, scale=1.0, time_scale=1.0):
     e = _Env(go, scale, time_scale)
-    go.declare_global("table", (8 << 20) * 8, pointers=True)  # var table [8 << 20]*[64]byte
-    go.globals.table_objs = go.build_live((e.sz(50) // 64) * 64, 64)
+    n = e.sz(50) // 64
+    go.globals.table_objs = go.make(64, count=n)  # table[i] = new([64]byte), n of them
     e.churn(300, 1024, 5)
 
 
@@ -138,6 +127,8 @@ def program(name: str, scale: float = 1.0, time_scale: float = 1.0) -> Callable:
         fn(go, scale=scale, time_scale=time_scale)
 
     main.__name__ = f"validation_{name}"
+    # scannable globals beyond a small program's (RuntimeConfig.globals_bytes adds them)
+    main.extra_globals_bytes = TABLE_BYTES if name == "globals" else 0
     return main
 
 
@@ -146,7 +137,7 @@ def program(name: str, scale: float = 1.0, time_scale: float = 1.0) -> Callable:
 
 def _shared_seed(go):
     for _ in range(10):
-        go.globals.a = go.make(1024 * MiB)
+        go.globals.a = go.make(1024 * MiB, touch=False)
         go.sleep(1.0)
 
 

@@ -33,11 +33,7 @@ var (
 	live [][]byte // a live set of small objects
 	keep [][]byte // a second live set (grow, spike)
 	out  sync.Mutex
-
-	// A large pointer-holding global: 8 Mi pointers = 64 MiB of scannable
-	// globals (bss), which the Go 1.18+ pacer adds to the heap goal.
-	table [8 << 20]*[64]byte
-	blob  byte
+	blob byte
 )
 
 type sample struct {
@@ -208,6 +204,10 @@ func main() {
 			debug.FreeOSMemory()
 		}
 	case "globals": // 64 MiB pointer-holding global array + 50 MiB live + 300 MiB/s garbage
+		if len(table) < 8<<20 {
+			fmt.Fprintln(os.Stderr, "the globals workload needs a binary built with -tags globals")
+			os.Exit(2)
+		}
 		n := sz(50) / 64
 		step := len(table) / n
 		if step < 1 {
