@@ -41,7 +41,7 @@ def open_report(browser, path: Path):
     page.on("request", lambda r: requests.append(r.url))
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(path.as_uri())
-    page.wait_for_function("window.gomem && window.gomem.view && window.gomem.view.charts.memory")
+    page.wait_for_function("() => window.gomem && window.gomem.view && window.gomem.view.charts.memory")
     return page, requests, errors
 
 

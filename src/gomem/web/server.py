@@ -298,6 +298,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 w.write(b"\n\n")
                 w.flush()
                 last_write = time.monotonic()
+            # decided before the panel is read, so the last panel goes out before the end
+            final = dash.rec.done and not any(dash.rec.since(cursor).values()) \
+                and dash._panel_data_version == dash.rec.version
             with dash.panel_lock:
                 panel, pv = dash.panel, dash.panel_version
             if panel is not None and pv != panel_sent:
@@ -305,8 +308,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 w.write(b"event: panel\ndata: " + json.dumps(panel, default=json_default, allow_nan=False).encode() + b"\n\n")
                 w.flush()
                 last_write = time.monotonic()
-            if dash.rec.done and not any(dash.rec.since(cursor).values()) \
-                    and dash._panel_data_version == dash.rec.version:
+            if final:
                 w.write(b"event: end\ndata: {}\n\n")
                 w.flush()
                 break
