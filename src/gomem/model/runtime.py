@@ -1,0 +1,1240 @@
+"""The simulated Go runtime: heap objects in span runs, the GC pacer and cycle, the memory limit
+and the CPU limiter, the scavenger, MemStats, gctrace and RSS.
+
+Pure: no I/O. Everything the runtime would print is collected in ``Runtime.out``.
+
+Objects are kept in aggregate. A :class:`Run` is a contiguous run of spans of one span class
+(size class x pointers) or of equal large objects, with object counts: allocated (not yet
+swept), reachable (held by live handles) and marked (in the running cycle). Bulk allocation
+(churn, build_live) moves counts and runs the clock analytically from event to event
+(trigger, mark end, periodic GC, samples), never one Python call per object.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .heap import ARENA_PAGES, CHUNK_PAGES, PAGE, PageHeap
+from .profiles import Profile
+from .sizeclasses import MAX_SMALL_SIZE, TINY_SIZE
+
+KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
+U64MAX = (1 << 64) - 1
+MAXINT64 = (1 << 63) - 1
+INF = float("inf")
+
+# runtime/mgc.go (1.15) and runtime/mgcpacer.go (1.18+)
+DEFAULT_HEAP_MINIMUM = 4 << 20  # defaultHeapMinimum
+SWEEP_MIN_HEAP_DISTANCE = 1 << 20  # sweepMinHeapDistance
+MIN_RUNWAY = 64 << 10  # heapGoalInternal: minRunway
+TRIGGER_RATIO_DEN, MIN_TRIGGER_RATIO_NUM, MAX_TRIGGER_RATIO_NUM = 64, 45, 61
+GC_BACKGROUND_UTILIZATION = 0.25  # gcBackgroundUtilization
+GC_GOAL_UTILIZATION_115 = 0.30  # 1.15 gcGoalUtilization
+GC_GOAL_UTILIZATION = 0.25  # 1.18+ gcGoalUtilization == gcBackgroundUtilization
+TRIGGER_GAIN_115 = 0.5  # 1.15 triggerGain
+FORCEGC_PERIOD_S = 120.0  # runtime/proc.go: forcegcperiod = 2 minutes
+RETAIN_EXTRA_PERCENT = 10  # runtime/mgcscavenge.go: retainExtraPercent
+REDUCE_EXTRA_PERCENT = 5  # runtime/mgcscavenge.go: reduceExtraPercent
+PHYS_PAGE = 4096
+LIMITER_CAPACITY_PER_PROC_S = 1.0  # runtime/mgclimit.go: capacityPerProc = 1e9 ns
+
+# A 2-core linux/amd64 machine like the one the corpus was recorded on. These are costs, not
+# runtime rules: they set timing fields and the mutator/GC race, not the heap formulas.
+ALLOC_S_PER_OBJ = 25e-9  # mallocgc fast path + a write
+FAULT_BYTES_PER_S = 1.5 * GiB  # first touch (page fault + zeroing) of non-resident memory
+ZERO_BYTES_PER_S = 4 * GiB  # memclr of resident memory
+MARK_SCAN_BYTES_PER_S = 1.0e9  # scanning pointerful heap, per CPU
+MARK_S_PER_OBJ = 8e-9  # greyobject/scanobject per marked object, per CPU
+MARK_FIXED_S = 60e-6  # root marking, per cycle
+STW_SWEEP_TERM_S = 25e-6
+STW_MARK_TERM_S = 20e-6
+SCAV_BYTES_PER_CPU_S = 5 * GiB  # madvise of free pages (1.17+: 64 KiB quanta)
+SCAV_BYTES_PER_CPU_S_115 = 2 * GiB  # 1.15: one physical page per critical section
+SCAV_CPU_FRACTION = 0.01  # scavengePercent = 1
+SYSMAP_S_PER_BYTE = 1e-3 / GiB  # mmap/sysMap of new heap memory
+RUNTIME_INIT_S = 0.4e-3  # schedinit .. main.main
+BINARY_RSS_BYTES = 2 * MiB  # text and data of a small Go binary
+MSPAN_BYTES = 160  # sizeof(mspan), persistentalloc'ed in 16 KiB chunks (fixalloc)
+
+
+@dataclass(frozen=True)
+class AllocSpec:
+    """What one allocation site allocates: ``size`` bytes per object."""
+
+    size: int
+    pointers: bool = False
+    touch: float = 1.0  # fraction of each object's bytes the program writes
+
+
+class Run:
+    """A contiguous run of spans of one span class (or equal large objects)."""
+
+    __slots__ = ("key", "elem", "sp", "per", "start", "nspans", "nalloc", "nlive", "nmark", "ptr", "res",
+                 "touch", "large")
+
+    def __init__(self, key, elem, sp, per, start, nspans, ptr, res, touch, large):
+        self.key = key
+        self.elem = elem  # bytes per object slot (size class, or npages*8 KiB for large)
+        self.sp = sp  # pages per span
+        self.per = per  # objects per span
+        self.start = start
+        self.nspans = nspans
+        self.nalloc = 0  # objects allocated and not swept free
+        self.nlive = 0  # objects reachable from live handles
+        self.nmark = 0  # objects marked in the running cycle (reachable at start + black)
+        self.ptr = ptr
+        self.res = res  # resident pages
+        self.touch = touch
+        self.large = large
+
+    @property
+    def cap(self) -> int:
+        return self.nspans * self.per
+
+    @property
+    def npages(self) -> int:
+        return self.nspans * self.sp
+
+
+class Handle:
+    """Objects the program holds (a Go pointer or slice): live until dropped, reassigned
+    or garbage collected by Python (its refcount reaching zero)."""
+
+    __slots__ = ("_rt", "pieces", "size", "count", "alive", "__weakref__")
+
+    def __init__(self, rt: "Runtime", pieces: list, size: int, count: int):
+        self._rt = rt
+        self.pieces = pieces  # [(Run, count)]
+        self.size = size
+        self.count = count
+        self.alive = True
+
+    def __len__(self) -> int:
+        return self.size
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.count
+
+    def __repr__(self) -> str:
+        return f"<handle {self.count} x {self.size} B{'' if self.alive else ' dropped'}>"
+
+    def __del__(self):
+        if self.alive and self._rt is not None:
+            self.alive = False
+            self._rt._pending.append(self.pieces)
+
+
+class Goroutines:
+    """Goroutines' stacks (parked goroutines, or the stack of a running one)."""
+
+    __slots__ = ("_rt", "count", "stack_bytes", "used_bytes", "alive", "pieces", "__weakref__")
+
+    def __init__(self, rt, count, stack_bytes, used_bytes):
+        self._rt = rt
+        self.pieces: list = []
+        self.count = count
+        self.stack_bytes = stack_bytes
+        self.used_bytes = used_bytes
+        self.alive = True
+
+    def exit(self) -> None:
+        if self.alive:
+            self.alive = False
+            self._rt._free_stacks(self)
+
+
+@dataclass
+class Cycle:
+    """The running GC cycle."""
+
+    num: int
+    start_s: float
+    forced: bool
+    kind: str  # heap, time, forced
+    heap0: int
+    triggered: int
+    goal_at_start: int
+    work_cpu_s: float  # mark work left (CPU seconds)
+    work_total_cpu_s: float
+    scan_heap_bytes: int
+    scan_stack_bytes: int
+    scan_globals_bytes: int
+    marked_objs: int
+    assist_s: float = 0.0
+    bg_s: float = 0.0  # dedicated + fractional workers
+    idle_s: float = 0.0
+    mark_start_s: float = 0.0
+    limiter_on: bool = False
+
+
+class Runtime:
+    """One simulated Go process."""
+
+    def __init__(self, profile: Profile, gogc: int | None, memory_limit_bytes: int | None, gomaxprocs: int,
+                 godebug: dict[str, str], sample_interval_s: float = 0.05, globals_bytes: int | None = None):
+        self.p = profile
+        self.procs = max(1, int(gomaxprocs))
+        self.godebug = godebug
+        self.gctrace = _int(godebug.get("gctrace", "0")) > 0
+        self.scavtrace = _int(godebug.get("scavtrace", "0")) > 0
+        md = godebug.get("madvdontneed")
+        self.madv_free = (not profile.madvdontneed_default) if md is None else (_int(md) == 0)
+        self.sample_interval_s = sample_interval_s
+        self.now = 0.0
+        self.out: list[tuple[str, str]] = []
+        self.records: list[dict[str, Any]] = []
+        self._pending: list = []
+        self.gcpercent = -1 if gogc is None or gogc < 0 else int(gogc)
+        self.memory_limit = MAXINT64 if memory_limit_bytes is None else int(memory_limit_bytes)
+        if not profile.memory_limit:
+            self.memory_limit = MAXINT64
+        self.globals_scan = profile.globals_bytes if globals_bytes is None else int(globals_bytes)
+
+        # heap
+        self.heap = PageHeap(arena_steps=profile.arena_steps)
+        self.runs: list[Run] = []
+        self.partial: dict[tuple, list[Run]] = {}  # span class -> runs with free slots
+        self.heap_alloc = 0  # HeapAlloc: bytes of allocated, unswept objects
+        self.total_alloc = 0
+        self.mallocs = 0
+        self.frees = 0
+        self.heap_live = 0  # gcController.heapLive / memstats.heap_live
+        self.heap_marked = 0  # heapMarked / memstats.heap_marked
+        self.heap_scan_live = 0  # scannable bytes reachable (for the next cycle's scan work)
+        self.last_heap_scan = 0
+        self.stack_pages = 0
+        self.stack_scan = 0
+        self.stack_alloc = 0
+        self.max_stack_scan = 0
+        self.goroutines = 1
+
+        # GC state
+        self.num_gc = 0
+        self.num_forced_gc = 0
+        self.cycle: Cycle | None = None
+        self.cycles_started = 0
+        self.last_gc_end_s = 0.0
+        self.last_gc_unix_ns = 0
+        self.pause_total_ns = 0
+        self.gc_cpu_s = 0.0  # GC CPU for GCCPUFraction (1.21+: without idle marking)
+        self.gc_cpu_s_all = 0.0
+        self.triggered = U64MAX
+        self.last_heap_goal = 0
+        self.last_heap_inuse = 0
+        self.sweep_dist_min_trigger = 0
+        self.pct_goal = U64MAX
+        self.heap_minimum = DEFAULT_HEAP_MINIMUM
+        self.runway = 0
+        self.cons_mark = 0.0
+        self.last_cons_mark = [0.0, 0.0, 0.0, 0.0]
+        self.pi_err_integral = 0.0
+        # 1.15 pacer
+        self.trigger_ratio = 7 / 8.0
+        self.next_gc = 0
+        self.gc_trigger = 0
+        # limiter (runtime/mgclimit.go)
+        self.limiter_fill = 0.0
+        self.limiter_enabled = False
+        self.limiter_last_enabled_cycle = 0
+        # scavenger
+        self.scav_gc_goal = U64MAX  # scavenge.gcPercentGoal (1.15: mheap_.scavengeGoal)
+        self.scav_limit_goal = U64MAX  # scavenge.memoryLimitGoal
+        self.scav_bg_since = 0
+        self.scav_eager_since = 0
+        self.scav_total_bg = 0
+        self.scav_total_eager = 0
+        self.lazy_free_pages = 0
+        # mutator
+        self.mutator_busy = 0.0  # CPUs the mutator uses right now
+        self.next_sample_s = 0.0
+        self.last_sample_key = None
+        self.peak_rss = 0
+        self._faulted = 0
+        self._zeroed_res = 0
+        self.grown_bytes = 0  # heap growth not yet paid for in mutator time (sysMap)
+
+        self._init_process()
+        self.now = RUNTIME_INIT_S
+        self.next_sample_s = self.now
+
+    # ------------------------------------------------------------------------------------
+    # start-up
+    def _init_process(self) -> None:
+        p = self.p
+        # the first heap growth (mallocinit/first mallocgc): one 4 MiB chunk (1.19+) or one
+        # 64 MiB arena mapped whole (1.15)
+        self.heap.grow(CHUNK_PAGES)
+        # g0/main/system goroutine stacks: stack spans come from the page heap
+        # (runtime/stack.go stackalloc -> mheap.allocManual), counted in StackInuse, not HeapSys
+        self._alloc_stack_pages(p.stack_init_bytes // PAGE)
+        self.stack_scan = 3 * KiB
+        self.max_stack_scan = p.stack_init_bytes
+        # runtime and package init objects: ~65 KiB in ~35 partially used one-page spans
+        # (corpus 1.27 seed: HeapInuse - HeapAlloc ~ 215 KiB at start)
+        spec = AllocSpec(size=128, pointers=True)
+        self._alloc_objects(spec, 520, live=True, handle_pieces=[], count_stats=True, reserve_spans=35)
+        # some init garbage freed by an early sweep: 8 free, unscavenged pages
+        pcs = self.heap.place(1, 8)
+        for start, k, scav, res, dirty in pcs:
+            self.heap.free(start, k, k)
+        self.heap_live = self.heap_alloc
+        # gcinit / setGCPercent / commit
+        if p.pacer == "1.15":
+            # runtime/mgc.go gcinit: triggerRatio = 7/8; heap_marked = heapminimum/(1+7/8);
+            # then setGCPercent(readgogc()) -> heapminimum = defaultHeapMinimum*GOGC/100 and
+            # gcSetTriggerRatio(triggerRatio)
+            self.heap_marked = int(DEFAULT_HEAP_MINIMUM / (1 + self.trigger_ratio))
+            self._set_gc_percent_raw(self.gcpercent)
+            self._commit_115(sweep_done=True)
+        else:
+            # runtime/mgcpacer.go gcControllerState.init: triggered = ^0; setGCPercent; commit(true)
+            self.heap_marked = 0
+            self._set_gc_percent_raw(self.gcpercent)
+            self._commit(sweep_done=True)
+        self._sample(force=True)
+
+    # ------------------------------------------------------------------------------------
+    # accounting
+    @property
+    def heap_sys(self) -> int:
+        return (self.heap.mapped - self.stack_pages) * PAGE
+
+    @property
+    def heap_idle(self) -> int:
+        return self.heap.free_pages * PAGE
+
+    @property
+    def heap_released(self) -> int:
+        return self.heap.released_pages * PAGE
+
+    @property
+    def heap_inuse(self) -> int:
+        return self.heap_sys - self.heap_idle
+
+    @property
+    def heap_free(self) -> int:
+        return self.heap_idle - self.heap_released
+
+    def _nonheap_sys(self) -> tuple[int, int, int, int, int]:
+        """(MSpanSys, MCacheSys, BuckHashSys, GCSys, OtherSys). Heap metadata grows with the
+        heap arenas (runtime/mheap.go sysAlloc: heapArena, and the heap bitmap up to 1.21)."""
+        nspans = sum(r.nspans for r in self.runs) + 64
+        mspan = -(-nspans * MSPAN_BYTES // (16 * KiB)) * 16 * KiB
+        mcache = 16 * KiB
+        buck = 4 * KiB
+        other = 1 * MiB
+        gcsys = max(0, self.p.nonheap_base_bytes - mspan - mcache - buck - other) \
+            + self.p.nonheap_per_arena_bytes * self.heap.arenas
+        return mspan, mcache, buck, gcsys, other
+
+    @property
+    def stack_inuse(self) -> int:
+        return self.stack_pages * PAGE
+
+    def sys(self) -> int:
+        return self.heap_sys + self.stack_inuse + sum(self._nonheap_sys())
+
+    def mapped_ready(self) -> int:
+        """gcController.mappedReady = Sys - HeapReleased (runtime/mstats.go)."""
+        return self.sys() - self.heap_released
+
+    def rss(self) -> int:
+        """Resident memory: resident heap pages (touched in-use pages, dirty free pages, and
+        MADV_FREE'd pages not yet reclaimed), stacks, most runtime metadata, the binary."""
+        heap_res = sum(r.res for r in self.runs) + self.heap.free_res_pages
+        meta = sum(self._nonheap_sys())
+        # metadata: heapArena structs and bitmaps are touched as the arena fills; count 90%
+        return heap_res * PAGE + self.stack_inuse + int(meta * 0.9) + BINARY_RSS_BYTES
+
+    # ------------------------------------------------------------------------------------
+    # pacer
+    def _set_gc_percent_raw(self, pct: int) -> int:
+        old = self.gcpercent
+        pct = -1 if pct is None or pct < 0 else int(pct)
+        self.gcpercent = pct
+        # 1.15 setGCPercent: heapminimum = defaultHeapMinimum * gcpercent / 100
+        # 1.18+ setGCPercent: c.heapMinimum = defaultHeapMinimum * uint64(in) / 100 (in=-1 ->
+        # huge in uint64; unused since the goal is ^0 then)
+        self.heap_minimum = DEFAULT_HEAP_MINIMUM * max(pct, 0) // 100 if pct >= 0 else 0
+        return old
+
+    def _commit(self, sweep_done: bool) -> None:
+        """runtime/mgcpacer.go gcControllerState.commit (1.18+)."""
+        self.sweep_dist_min_trigger = 0 if sweep_done else self.heap_live + SWEEP_MIN_HEAP_DISTANCE
+        goal = U64MAX
+        if self.gcpercent >= 0:
+            goal = self.heap_marked + (self.heap_marked + self.stack_scan + self.globals_scan) * self.gcpercent // 100
+            goal = max(goal, self.heap_minimum)
+        self.pct_goal = goal
+        # runway = consMark*(1-gcGoalUtilization)/gcGoalUtilization*(lastHeapScan+lastStackScan+globalsScan)
+        self.runway = int(self.cons_mark * (1 - GC_GOAL_UTILIZATION) / GC_GOAL_UTILIZATION
+                          * (self.last_heap_scan + self.stack_scan + self.globals_scan))
+
+    def _commit_115(self, sweep_done: bool) -> None:
+        """runtime/mgc.go gcSetTriggerRatio (Go 1.15)."""
+        hm = self.heap_marked
+        tr = self.trigger_ratio
+        goal = U64MAX
+        if self.gcpercent >= 0:
+            goal = hm + hm * self.gcpercent // 100
+            scaling = self.gcpercent / 100
+            tr = min(tr, 0.95 * scaling)  # maxTriggerRatio
+            tr = max(tr, 0.6 * scaling)  # minTriggerRatio, scaled by GOGC since 1.15 (#37927)
+        elif tr < 0:
+            tr = 0
+        self.trigger_ratio = tr
+        trigger = U64MAX
+        if self.gcpercent >= 0:
+            trigger = int(hm * (1 + tr))
+            min_trigger = self.heap_minimum
+            if not sweep_done:
+                min_trigger = max(min_trigger, self.heap_live + SWEEP_MIN_HEAP_DISTANCE)
+            trigger = max(trigger, min_trigger)
+            goal = max(goal, trigger)
+        self.next_gc = goal
+        self.gc_trigger = trigger
+
+    def memory_limit_heap_goal(self) -> int:
+        """runtime/mgcpacer.go memoryLimitHeapGoal (1.19: 1 MiB headroom; 1.21+: 3%)."""
+        if not self.p.memory_limit:
+            return U64MAX
+        mapped_ready = self.mapped_ready()
+        heap_free = self.heap_free
+        heap_alloc = self.heap_alloc
+        nonheap = mapped_ready - heap_free - heap_alloc
+        L = self.memory_limit
+        overage = max(mapped_ready - L, 0)
+        if nonheap + overage >= L:
+            return self.heap_marked
+        goal = L - (nonheap + overage)
+        if self.p.limit_headroom == "1MiB":
+            headroom = 1 << 20  # memoryLimitHeapGoalHeadroom (1.19)
+        else:
+            headroom = max(goal // 100 * 3, 1 << 20)  # memoryLimitHeapGoalHeadroomPercent = 3
+        if goal < headroom or goal - headroom < headroom:
+            goal = headroom
+        else:
+            goal -= headroom
+        return max(goal, self.heap_marked)
+
+    def heap_goal_internal(self) -> tuple[int, int]:
+        """runtime/mgcpacer.go heapGoalInternal (1.18+)."""
+        goal = self.pct_goal
+        lim = self.memory_limit_heap_goal()
+        if lim < goal:
+            return lim, 0
+        min_trigger = self.sweep_dist_min_trigger
+        goal = max(goal, min_trigger)
+        if self.triggered != U64MAX and goal < self.triggered + MIN_RUNWAY:
+            goal = self.triggered + MIN_RUNWAY
+        return goal, min_trigger
+
+    def heap_goal(self) -> int:
+        if self.p.pacer == "1.15":
+            return self.next_gc
+        return self.heap_goal_internal()[0]
+
+    def trigger(self) -> int:
+        """The heap trigger: 1.15 memstats.gc_trigger; 1.18+ gcControllerState.trigger."""
+        if self.p.pacer == "1.15":
+            return self.gc_trigger
+        goal, min_trigger = self.heap_goal_internal()
+        hm = self.heap_marked
+        if hm >= goal:
+            return goal
+        min_trigger = max(min_trigger, hm)
+        lower = (goal - hm) // TRIGGER_RATIO_DEN * MIN_TRIGGER_RATIO_NUM + hm
+        min_trigger = max(min_trigger, lower)
+        max_trigger = (goal - hm) // TRIGGER_RATIO_DEN * MAX_TRIGGER_RATIO_NUM + hm
+        if goal > DEFAULT_HEAP_MINIMUM and goal - DEFAULT_HEAP_MINIMUM > max_trigger:
+            max_trigger = goal - DEFAULT_HEAP_MINIMUM
+        max_trigger = max(max_trigger, min_trigger)
+        runway = self.runway
+        trig = min_trigger if runway > goal else goal - runway
+        return min(max(trig, min_trigger), max_trigger)
+
+    # ------------------------------------------------------------------------------------
+    # allocation
+    def _span_class(self, spec: AllocSpec) -> tuple:
+        """(key, elem, span_pages, objs_per_span, large). runtime/malloc.go mallocgc."""
+        size = max(int(spec.size), 0)
+        sc = self.p.sizeclasses
+        if not spec.pointers and 0 < size < TINY_SIZE:
+            # tiny allocator: noscan objects < 16 B share 16-byte blocks (size class 2)
+            cls, elem, sp = sc.size_class(TINY_SIZE)
+            per_block = max(1, TINY_SIZE // size)
+            return (("tiny", per_block), elem / per_block, sp, sc.objects_per_span(cls) * per_block, False)
+        if spec.pointers and self.p.malloc_header and size > 512:
+            size += 8  # Go 1.22+ mallocgc: mallocHeaderSize for pointerful objects > 512 B
+        if size <= MAX_SMALL_SIZE:
+            cls, elem, sp = sc.size_class(max(size, 1))
+            return ((cls, spec.pointers), elem, sp, sc.objects_per_span(cls), False)
+        npages = -(-size // PAGE)
+        return (("large", npages, spec.pointers), npages * PAGE, npages, 1, True)
+
+    def _alloc_objects(self, spec: AllocSpec, n: int, live: bool, handle_pieces: list | None,
+                       count_stats: bool = True, reserve_spans: int = 0) -> tuple[int, int]:
+        """Allocate ``n`` objects: free slots of swept spans first (mcentral partial spans),
+        then new spans from the page heap. Returns (heap bytes allocated, bytes faulted in)."""
+        key, elem, sp, per, large = self._span_class(spec)
+        left = n
+        marking = self.cycle is not None
+        touched_new = 0
+        runs_used: list[tuple[Run, int]] = []
+        if not large:
+            plist = self.partial.get(key)
+            while left > 0 and plist:
+                r = plist[-1]
+                k = min(left, r.cap - r.nalloc)
+                if k > 0:
+                    runs_used.append((r, k))
+                    left -= k
+                if r.cap - r.nalloc - k <= 0:
+                    plist.pop()
+                if k > 0:
+                    r.nalloc += k
+        if left > 0 or reserve_spans:
+            nspans = max(-(-left // per), reserve_spans)
+            for run in self._new_runs(key, elem, sp, per, nspans, spec, large):
+                k = min(left, run.cap)
+                run.nalloc += k
+                left -= k
+                if k:
+                    runs_used.append((run, k))
+                if run.nalloc < run.cap and not large:
+                    self.partial.setdefault(key, []).append(run)
+                touched_new += self._faulted
+                self._faulted = 0
+        for r, k in runs_used:
+            if live:
+                r.nlive += k
+                if handle_pieces is not None:
+                    handle_pieces.append((r, k))
+            if marking:
+                r.nmark += k  # allocated black during marking (runtime/malloc.go gcmarknewobject)
+        nbytes = int(n * elem)
+        self.heap_alloc += nbytes
+        self.heap_live += nbytes
+        if count_stats:
+            self.total_alloc += nbytes
+            self.mallocs += n
+        if live and spec.pointers:
+            self.heap_scan_live += nbytes
+        return nbytes, touched_new
+
+    def _new_runs(self, key, elem, sp, per, nspans, spec: AllocSpec, large: bool) -> list[Run]:
+        """mheap.alloc of ``nspans`` spans of ``sp`` pages: first fit, growing the heap (and
+        scavenging on growth / for the memory limit) when the free pages do not suffice."""
+        heap = self.heap
+        self._faulted = 0
+        pieces = heap.place(sp, nspans)
+        got = sum(k for _, k, *_ in pieces)
+        growth = 0
+        while got < nspans:
+            left = nspans - got
+            retained_before = self.heap_sys - self.heap_released
+            if sp >= CHUNK_PAGES:
+                g = heap.grow(sp)
+            else:
+                g = heap.grow(max(1, left * sp - heap.tail_free()))
+            growth += g
+            self.grown_bytes += g
+            self._scavenge_on_growth(g, retained_before)
+            more = heap.place(sp, left)
+            pieces += more
+            got += sum(k for _, k, *_ in more)
+        runs = []
+        scav_total = 0
+        for start, k, scav, res, dirty in pieces:
+            npg = k * sp
+            scav_total += scav
+            if large:
+                # mallocgc large: zeroed if the pages may be dirty (needzero); fresh pages are
+                # resident only where the program writes
+                resident = dirty + int((npg - dirty) * spec.touch)
+            else:
+                # small objects: allocations in dirty spans are zeroed, and a page with any
+                # written object is resident
+                resident = npg if spec.touch > 0 else dirty
+            resident = max(resident, res)
+            run = Run(key, elem, sp, per, start, k, spec.pointers, min(npg, resident), spec.touch, large)
+            self._faulted += run.res - min(res, run.res)
+            self._zeroed_res += min(res, dirty)
+            self.runs.append(run)
+            runs.append(run)
+        if self.p.memory_limit and scav_total:
+            self._scavenge_for_limit(scav_total * PAGE)
+        return runs
+
+    def _scavenge_on_growth(self, growth: int, retained: int) -> None:
+        """Scavenge what the heap growth will soon use: 1.15 mheap.grow; 1.19+ allocSpan
+        (``retained+growth > gcPercentGoal`` -> scavenge min(growth, overage))."""
+        if growth <= 0:
+            return
+        goal = self.scav_gc_goal
+        if goal == U64MAX:
+            return
+        if retained + growth > goal:
+            todo = min(growth, retained + growth - goal)
+            self._scavenge(todo, eager=True)
+
+    def _scavenge_for_limit(self, scav_bytes: int) -> None:
+        """runtime/mheap.go allocSpan (1.19+): if mappedReady + scav > memoryLimit and the CPU
+        limiter is off, scavenge the excess now."""
+        if self.memory_limit >= MAXINT64 or self.limiter_enabled:
+            return
+        inuse = self.mapped_ready()
+        if inuse > self.memory_limit:
+            self._scavenge(inuse - self.memory_limit, eager=True)
+
+    def _scavenge(self, nbytes: int, eager: bool) -> int:
+        pages = -(-int(nbytes) // PAGE)
+        done, dropped = self.heap.scavenge(pages, self.madv_free)
+        b = done * PAGE
+        if eager:
+            self.scav_eager_since += b
+            self.scav_total_eager += b
+        else:
+            self.scav_bg_since += b
+            self.scav_total_bg += b
+        return b
+
+    def _alloc_stack_pages(self, npages: int) -> list[tuple[int, int]]:
+        """Stack spans come from the page heap (runtime/stack.go stackalloc ->
+        mheap.allocManual) and count in StackInuse, not HeapSys."""
+        if npages <= 0:
+            return []
+        pcs = self.heap.place(1, npages)
+        got = sum(k for _, k, *_ in pcs)
+        while got < npages:
+            self.heap.grow(npages - got)
+            more = self.heap.place(1, npages - got)
+            pcs += more
+            got += sum(k for _, k, *_ in more)
+        self.stack_pages += npages
+        return [(start, k) for start, k, *_ in pcs]
+
+    def _free_stacks(self, g: "Goroutines") -> None:
+        """Stacks of exited goroutines go back to the heap as free, resident pages
+        (runtime/stack.go stackfree -> mheap.freeManual)."""
+        for start, k in g.pieces:
+            self.heap.free(start, k, k)
+            self.stack_pages -= k
+        g.pieces = []
+        self.stack_scan -= g.count * g.used_bytes
+        self.stack_alloc -= g.count * g.stack_bytes
+        self.goroutines -= g.count
+        self._sample(force=True)
+
+    def new_goroutines(self, count: int, stack_bytes: int, used_bytes: int) -> "Goroutines":
+        """``count`` goroutines with stacks of ``stack_bytes`` (rounded up to a power of two,
+        at least 2 KiB: runtime/stack.go _StackMin/stackalloc) of which ``used_bytes`` are in
+        use (scanned by the GC)."""
+        stack_bytes = max(2048, 1 << max(0, (int(stack_bytes) - 1).bit_length()))
+        total = count * stack_bytes
+        pieces = self._alloc_stack_pages(-(-total // PAGE))
+        self.stack_scan += count * used_bytes
+        self.stack_alloc += total
+        self.max_stack_scan = max(self.max_stack_scan, self.stack_alloc)
+        self.goroutines += count
+        g = Goroutines(self, count, stack_bytes, used_bytes)
+        g.pieces = pieces
+        self._sample(force=True)
+        return g
+
+    # ------------------------------------------------------------------------------------
+    # handles
+    def _process_drops(self) -> None:
+        while self._pending:
+            pieces = self._pending.pop()
+            for r, k in pieces:
+                r.nlive -= k
+                if r.ptr:
+                    self.heap_scan_live -= int(k * r.elem)
+
+    def drop(self, h: Handle) -> None:
+        if h.alive:
+            h.alive = False
+            self._pending.append(h.pieces)
+        self._process_drops()
+
+    def make(self, spec: AllocSpec, count: int = 1) -> Handle:
+        """Allocate ``count`` objects the program keeps (make/new), then pay the mutator's
+        cost (zeroing, first touch) and check the GC trigger as mallocgc does."""
+        self._process_drops()
+        pieces: list = []
+        nbytes, touched = self._alloc_objects(spec, count, live=True, handle_pieces=pieces)
+        h = Handle(self, pieces, spec.size, count)
+        # mallocgc: the span is allocated, zeroed if it may be dirty (memclrNoHeapPointers;
+        # faulting in non-resident pages) and only then is the GC trigger tested
+        cost = (count * ALLOC_S_PER_OBJ + touched * PAGE / FAULT_BYTES_PER_S + self.grown_bytes * SYSMAP_S_PER_BYTE
+                + self._zeroed_res * PAGE / ZERO_BYTES_PER_S)
+        self.grown_bytes = 0
+        self._zeroed_res = 0
+        if cost > 0:
+            self.advance(cost, busy=1.0)
+        self._maybe_start_gc_heap()
+        return h
+
+    # ------------------------------------------------------------------------------------
+    # the clock
+    def advance(self, duration_s: float, spec: AllocSpec | None = None, rate_bytes_per_s: float = 0.0,
+                hold: list | None = None, total_objs: int | None = None, busy: float | None = None) -> int:
+        """Run the clock for ``duration_s`` (or until ``total_objs`` objects are allocated)
+        while the mutator allocates ``spec`` objects at ``rate_bytes_per_s`` (requested bytes).
+        Objects go into ``hold`` (live) when given, else they are garbage at once.
+        Returns the number of objects allocated."""
+        t_end = self.now + duration_s if duration_s is not None else INF
+        objs_per_s = 0.0
+        if spec is not None and rate_bytes_per_s > 0:
+            objs_per_s = rate_bytes_per_s / max(spec.size, 1)
+        if busy is None:
+            busy = min(1.0, objs_per_s * ALLOC_S_PER_OBJ) if objs_per_s else 0.0
+        self.mutator_busy = busy
+        elem = self._span_class(spec)[1] if spec is not None else 0
+        done = 0
+        carry = 0.0
+        guard = 0
+        while True:
+            self._process_drops()
+            if total_objs is not None and done >= total_objs:
+                break
+            if self.now >= t_end - 1e-12:
+                break
+            guard += 1
+            dt = t_end - self.now
+            cyc = self.cycle
+            factor = 1.0
+            if cyc is not None:
+                dt = min(dt, self._mark_remaining_s())
+                if objs_per_s:
+                    factor = self._assist_factor(objs_per_s * elem)
+            else:
+                if self.gcpercent >= 0 and self.last_gc_end_s >= 0:
+                    dt = min(dt, max(0.0, self.last_gc_end_s + FORCEGC_PERIOD_S - self.now))
+            dt = min(dt, max(self.next_sample_s - self.now, 0.0))
+            rate_objs = objs_per_s * factor
+            if rate_objs > 0 and cyc is None:
+                room = self.trigger() - self.heap_live
+                if room <= 0:
+                    self._start_gc("heap")
+                    continue
+                dt = min(dt, room / (rate_objs * elem))
+            if rate_objs > 0 and total_objs is not None:
+                dt = min(dt, (total_objs - done - carry) / rate_objs)
+            dt = max(dt, 0.0)
+            # allocate
+            if rate_objs > 0:
+                want = carry + rate_objs * dt
+                n = int(want)
+                if cyc is None and dt > 0 and self.heap_live + (n + 1) * elem >= self.trigger() >= self.heap_live + n * elem:
+                    n += 1  # the allocation that crosses the trigger
+                if total_objs is not None:
+                    n = min(n, total_objs - done)
+                carry = max(0.0, want - n)
+                if n > 0:
+                    pieces = [] if hold is not None else None
+                    self._alloc_objects(spec, n, live=hold is not None, handle_pieces=pieces)
+                    if hold is not None:
+                        hold.extend(pieces)
+                    done += n
+            self._background(dt, cyc)
+            self.now += dt
+            if self.cycle is not None and self._mark_remaining_s() <= 1e-12:
+                self._finish_gc()
+            elif self.cycle is None:
+                if rate_objs > 0 and self.heap_live >= self.trigger():
+                    self._start_gc("heap")
+                elif self.gcpercent >= 0 and self.now >= self.last_gc_end_s + FORCEGC_PERIOD_S - 1e-9:
+                    self._start_gc("time")
+            if self.now >= self.next_sample_s - 1e-12:
+                self._sample()
+            if guard > 10_000_000:
+                raise RuntimeError("simulation did not progress")
+        self.mutator_busy = 0.0
+        return done
+
+    def _mark_rate_cpus(self) -> float:
+        """CPUs marking: the 25% background workers plus idle Ps (idle-priority workers)."""
+        return max(GC_BACKGROUND_UTILIZATION * self.procs, self.procs - self.mutator_busy)
+
+    def _mark_remaining_s(self) -> float:
+        cyc = self.cycle
+        return cyc.work_cpu_s / self._mark_rate_cpus() if cyc else INF
+
+    def _assist_factor(self, alloc_bytes_per_s: float) -> float:
+        """Mutator assists (runtime/mgcmark.go gcAssistAlloc, pacing by mgcpacer.go revise):
+        when the background workers cannot finish the cycle's work before the heap reaches the
+        goal, allocating goroutines do mark work in proportion to what they allocate, which
+        slows their allocation. Returns the fraction of the allocation rate that remains.
+        The CPU limiter turns assists off (the heap then overshoots)."""
+        cyc = self.cycle
+        if cyc is None or self.limiter_enabled:
+            return 1.0
+        goal = self.heap_goal()
+        if goal == U64MAX:
+            return 1.0
+        runway = goal - self.heap_live
+        bg = self._mark_rate_cpus()
+        t_mark = cyc.work_cpu_s / bg
+        if runway > 0 and alloc_bytes_per_s * t_mark <= runway:
+            return 1.0
+        # fraction f of the mutator's time spent assisting: the mutator's CPU joins the mark
+        need = alloc_bytes_per_s * t_mark / max(runway, 1.0)
+        f = min(0.95, max(0.0, 1.0 - 1.0 / max(need, 1.0)))
+        return 1.0 - f
+
+    def _background(self, dt: float, cyc: Cycle | None) -> None:
+        """Mark progress, the CPU limiter and the background scavenger over ``dt``."""
+        if dt <= 0:
+            return
+        if cyc is not None:
+            cpus = self._mark_rate_cpus()
+            bg = GC_BACKGROUND_UTILIZATION * self.procs * dt
+            idle = max(0.0, cpus * dt - bg)
+            cyc.bg_s += bg
+            cyc.idle_s += idle
+            cyc.work_cpu_s = max(0.0, cyc.work_cpu_s - cpus * dt)
+        # the GC CPU limiter (runtime/mgclimit.go): fill += gcTime - mutatorTime, capacity
+        # GOMAXPROCS x 1 s; enabled while full. Idle time is not counted.
+        if self.p.memory_limit:
+            total = self.procs * dt
+            gc_t = GC_BACKGROUND_UTILIZATION * self.procs * dt if cyc is not None else 0.0
+            idle = max(0.0, total - gc_t - self.mutator_busy * dt) if cyc is None else 0.0
+            total -= idle
+            self.limiter_fill = min(self.procs * LIMITER_CAPACITY_PER_PROC_S,
+                                    max(0.0, self.limiter_fill + gc_t - (total - gc_t)))
+            was = self.limiter_enabled
+            self.limiter_enabled = self.limiter_fill >= self.procs * LIMITER_CAPACITY_PER_PROC_S - 1e-9
+            if self.limiter_enabled and not was:
+                self.limiter_last_enabled_cycle = self.num_gc + 1
+                self._event("gc_cpu_limiter", 1.0, "GC CPU limiter enabled")
+        # background scavenger (runtime/mgcscavenge.go bgscavenge): 1% of the CPUs while the
+        # retained heap is above the goal (or mappedReady above the 1.22+ limit goal)
+        self._bg_scavenge(dt)
+
+    def _bg_scavenge(self, dt: float) -> None:
+        free_unscav = self.heap.unscavenged_free() * PAGE
+        if free_unscav <= 0:
+            return
+        excess = 0
+        retained = self.heap_sys - self.heap_released
+        if self.scav_gc_goal != U64MAX and retained > self.scav_gc_goal:
+            excess = retained - self.scav_gc_goal
+        if self.scav_limit_goal != U64MAX:
+            mr = self.mapped_ready()
+            if mr > self.scav_limit_goal:
+                excess = max(excess, mr - self.scav_limit_goal)
+        if excess < PHYS_PAGE:
+            return
+        if self.p.scav_whole_procs:
+            rate = SCAV_BYTES_PER_CPU_S * SCAV_CPU_FRACTION * self.procs
+        else:
+            rate = SCAV_BYTES_PER_CPU_S_115 * SCAV_CPU_FRACTION
+        todo = min(excess, int(rate * dt), free_unscav)
+        if todo >= PAGE:
+            self._scavenge(todo, eager=False)
+
+    def _pace_scavenger(self) -> None:
+        """runtime/mgcscavenge.go gcPaceScavenger (1.15: mheap_.scavengeGoal)."""
+        L = self.memory_limit
+        if self.p.memory_limit and L < MAXINT64:
+            if self.p.scav_limit_bug:
+                # 1.19-1.21: uint64(float64(memoryLimit) * (100.0 - reduceExtraPercent)) = 95*L,
+                # so the limit goal never applies (golang/go#62449, fixed in 1.22)
+                lim_goal = int(float(L) * (100.0 - REDUCE_EXTRA_PERCENT))
+            else:
+                lim_goal = int(float(L) * (1 - REDUCE_EXTRA_PERCENT / 100.0))
+            self.scav_limit_goal = U64MAX if self.mapped_ready() <= lim_goal else lim_goal
+        else:
+            self.scav_limit_goal = U64MAX
+        goal, last = self.heap_goal(), self.last_heap_goal
+        if last == 0 or goal == U64MAX or self.gcpercent < 0:
+            self.scav_gc_goal = U64MAX
+            return
+        g = int(self.last_heap_inuse * (goal / last))
+        g += g // (100 // RETAIN_EXTRA_PERCENT)
+        g = (g + PHYS_PAGE - 1) // PHYS_PAGE * PHYS_PAGE
+        retained = self.heap_sys - self.heap_released
+        if retained <= g or retained - g < PHYS_PAGE:
+            self.scav_gc_goal = g  # nothing to do now, but eager scavenging uses the goal
+        else:
+            self.scav_gc_goal = g
+
+    # ------------------------------------------------------------------------------------
+    # GC cycle
+    def _maybe_start_gc_heap(self) -> None:
+        if self.cycle is None and self.heap_live >= self.trigger():
+            self._start_gc("heap")
+
+    def _start_gc(self, kind: str) -> None:
+        """runtime/mgc.go gcStart + gcControllerState.startCycle."""
+        self._process_drops()
+        self.cycles_started += 1
+        num = self.num_gc + 1
+        heap0 = self.heap_live
+        if self.p.pacer == "1.15":
+            # startCycle: next_gc = max(next_gc, heap_live + 1 MiB); work.heapGoal = next_gc
+            if self.next_gc < self.heap_live + SWEEP_MIN_HEAP_DISTANCE:
+                self.next_gc = self.heap_live + SWEEP_MIN_HEAP_DISTANCE
+            triggered = self.gc_trigger
+            goal_at_start = self.next_gc
+        else:
+            # 1.19: c.triggered = the heap trigger; 1.21+: c.triggered = heapLive
+            triggered = self.heap_live if self.p.triggered_is_live else self.trigger()
+            goal_at_start = self.heap_goal()
+        self.triggered = triggered
+        # the mark snapshot: everything reachable now is marked (the hybrid write barrier keeps
+        # objects dropped during marking), plus what is allocated black during marking
+        marked_objs = 0
+        scan_heap = 0
+        for r in self.runs:
+            r.nmark = r.nlive
+            marked_objs += r.nlive
+            if r.ptr:
+                scan_heap += int(r.nlive * r.elem)
+        scan_stack = self.stack_scan
+        work = (MARK_FIXED_S + marked_objs * MARK_S_PER_OBJ
+                + (scan_heap + scan_stack + self.globals_scan) / MARK_SCAN_BYTES_PER_S)
+        self.cycle = Cycle(num=num, start_s=self.now, forced=(kind == "forced"), kind=kind, heap0=heap0,
+                           triggered=triggered, goal_at_start=goal_at_start, work_cpu_s=work,
+                           work_total_cpu_s=work, scan_heap_bytes=scan_heap, scan_stack_bytes=scan_stack,
+                           scan_globals_bytes=self.globals_scan, marked_objs=marked_objs,
+                           mark_start_s=self.now + STW_SWEEP_TERM_S)
+        # sweep termination STW
+        self.now += STW_SWEEP_TERM_S
+
+    def _finish_gc(self) -> None:
+        """runtime/mgc.go gcMarkDone -> gcMarkTermination: endCycle, heap_marked, commit,
+        sweep (here at once), gctrace line, scavenger pacing."""
+        cyc = self.cycle
+        assert cyc is not None
+        self._process_drops()
+        p = self.p
+        mark_end = self.now
+        self.now += STW_MARK_TERM_S
+        heap1 = self.heap_live
+        marked = 0
+        scan_marked = 0
+        for r in self.runs:
+            b = int(r.nmark * r.elem)
+            marked += b
+            if r.ptr:
+                scan_marked += b
+        dur = max(mark_end - cyc.mark_start_s, 1e-9)
+        # -- endCycle
+        if p.pacer == "1.15":
+            self._end_cycle_115(cyc, heap1, dur)
+        else:
+            # lastHeapGoal = heapGoal() at the start of endCycle (printed by gctrace)
+            self.last_heap_goal = self.heap_goal()
+            self._end_cycle(cyc, heap1, dur)
+        self.last_heap_inuse = self.heap_inuse  # memstats.lastHeapInUse (before sweeping)
+        stw_ns = int((STW_SWEEP_TERM_S + STW_MARK_TERM_S) * 1e9)
+        self.pause_total_ns += stw_ns
+        gc_cpu = (STW_SWEEP_TERM_S + STW_MARK_TERM_S) * self.procs + cyc.assist_s + cyc.bg_s
+        self.gc_cpu_s += gc_cpu + (cyc.idle_s if p.version == "1.15" or p.version == "1.19" else 0.0)
+        self.gc_cpu_s_all += gc_cpu + cyc.idle_s
+        # -- heap_marked, heapLive reset (gcControllerState.resetLive / 1.15 gcMark)
+        self.heap_marked = marked
+        self.heap_live = marked
+        self.last_heap_scan = scan_marked
+        self.num_gc += 1
+        if cyc.forced:
+            self.num_forced_gc += 1
+        # -- sweep: unmarked objects are freed; empty spans go back to the heap
+        self._sweep()
+        self.cycle = None
+        self.triggered = U64MAX
+        # -- commit (sweep not done at mark termination)
+        if p.pacer == "1.15":
+            self._commit_115(sweep_done=False)
+            self.last_heap_goal_115 = self.next_gc
+        else:
+            self._commit(sweep_done=False)
+        self.last_gc_end_s = self.now
+        self._pace_scavenger()
+        # -- outputs
+        heap_goal_printed = cyc.goal_at_start if p.pacer == "1.15" else self.last_heap_goal
+        stacks_printed = self.max_stack_scan if p.gctrace_allocated_stacks else self.stack_scan
+        clock = (STW_SWEEP_TERM_S, mark_end - cyc.mark_start_s, STW_MARK_TERM_S)
+        cpu = (STW_SWEEP_TERM_S * self.procs, cyc.assist_s, cyc.bg_s, cyc.idle_s, STW_MARK_TERM_S * self.procs)
+        elapsed = max(self.now, 1e-9)
+        frac = self.gc_cpu_s / (elapsed * self.procs)
+        self.gc_cpu_fraction = frac
+        rec = {"kind": "gc", "t_s": cyc.start_s, "num": self.num_gc, "gc_cpu_percent": float(int(frac * 100)),
+               "clock_sweep_term_ms": clock[0] * 1e3, "clock_mark_ms": clock[1] * 1e3,
+               "clock_mark_term_ms": clock[2] * 1e3, "cpu_sweep_term_ms": cpu[0] * 1e3,
+               "cpu_assist_ms": cpu[1] * 1e3, "cpu_background_ms": cpu[2] * 1e3, "cpu_idle_ms": cpu[3] * 1e3,
+               "cpu_mark_term_ms": cpu[4] * 1e3, "heap_start_bytes": cyc.heap0, "heap_end_bytes": heap1,
+               "heap_live_bytes": marked, "heap_goal_bytes": heap_goal_printed, "procs": self.procs,
+               "forced": cyc.forced}
+        if p.gctrace_stacks_globals:
+            rec["stacks_bytes"] = stacks_printed
+            rec["globals_bytes"] = self.globals_scan
+        self.records.append(rec)
+        if self.gctrace:
+            self.out.append(("stderr", _gctrace_line(p, self.num_gc, cyc.start_s, int(frac * 100), clock, cpu,
+                                                     cyc.heap0, heap1, marked, heap_goal_printed,
+                                                     stacks_printed, self.globals_scan, self.procs, cyc.forced)))
+        self._scav_line(forced=False)
+        self._sample(force=True)
+
+    def _end_cycle(self, cyc: Cycle, heap1: int, dur: float) -> None:
+        """runtime/mgcpacer.go endCycle (1.18+): the cons/mark estimate."""
+        procs = self.procs
+        util = GC_BACKGROUND_UTILIZATION + cyc.assist_s / (dur * procs)
+        if heap1 <= cyc.triggered:
+            return  # "Shouldn't happen, but let's be very safe"
+        idle_util = cyc.idle_s / (dur * procs)
+        scan_work = cyc.scan_heap_bytes + cyc.scan_stack_bytes + cyc.scan_globals_bytes
+        if scan_work <= 0 or util >= 1:
+            return
+        current = ((heap1 - cyc.triggered) * (util + idle_util)) / (scan_work * (1 - util))
+        if self.p.consmark == "pi":
+            # 1.19: consMark, ok = consMarkController.next(consMark, currentConsMark, 1.0);
+            # piController{kp: 0.9, ti: 4.0, tt: 1000, min: -1000, max: 1000}
+            kp, ti, tt = 0.9, 4.0, 1000.0
+            raw = kp * (current - self.cons_mark) + self.pi_err_integral
+            out = min(max(raw, -1000.0), 1000.0)
+            self.pi_err_integral += (kp * 1.0 / ti) * (current - self.cons_mark) + (1.0 / tt) * (out - raw)
+            self.cons_mark = out
+        else:
+            # 1.21+: consMark = max(currentConsMark, lastConsMark[0..3]); shift history
+            cm = current
+            for v in self.last_cons_mark:
+                cm = max(cm, v)
+            self.last_cons_mark = [current] + self.last_cons_mark[:3]
+            self.cons_mark = cm
+
+    def _end_cycle_115(self, cyc: Cycle, heap1: int, dur: float) -> None:
+        """runtime/mgc.go gcControllerState.endCycle (1.15): the trigger ratio feedback.
+        Skipped for user-forced cycles."""
+        if cyc.forced:
+            return
+        hm = max(self.heap_marked, 1)
+        goal_growth = (self.next_gc - hm) / hm  # gcEffectiveGrowthRatio
+        actual_growth = heap1 / hm - 1
+        util = GC_BACKGROUND_UTILIZATION + cyc.assist_s / (dur * self.procs)
+        err = goal_growth - self.trigger_ratio - util / GC_GOAL_UTILIZATION_115 * (actual_growth - self.trigger_ratio)
+        self.trigger_ratio = self.trigger_ratio + TRIGGER_GAIN_115 * err
+
+    def _sweep(self) -> None:
+        """runtime/mgcsweep.go: objects not marked are freed; a span with no objects left
+        goes back to the page heap (mheap.freeSpan); spans with free slots are reused.
+        Live objects are taken to be packed at the front of their run."""
+        keep = []
+        heap = self.heap
+        freed_bytes = 0
+        freed_objs = 0
+        self.partial = {}
+        for r in self.runs:
+            dead = r.nalloc - r.nmark
+            if dead:
+                freed_objs += dead
+                freed_bytes += int(dead * r.elem)
+                r.nalloc = r.nmark
+            r.nmark = 0
+            if r.nalloc <= 0:
+                heap.free(r.start, r.npages, r.res)
+                continue
+            need = -(-r.nalloc // r.per)
+            if need < r.nspans:
+                fp = (r.nspans - need) * r.sp
+                fres = r.res * fp // r.npages
+                heap.free(r.start + need * r.sp, fp, fres)
+                r.res -= fres
+                r.nspans = need
+            keep.append(r)
+            if not r.large and r.nalloc < r.cap:
+                self.partial.setdefault(r.key, []).append(r)
+        self.runs = keep
+        self.heap_alloc -= freed_bytes
+        self.frees += freed_objs
+        if self.heap_alloc < 0:
+            self.heap_alloc = 0
+
+    def gc(self, forced: bool = True) -> None:
+        """runtime.GC: finish a running cycle, run a full forced one, and wait for it (and its
+        sweep) to complete."""
+        self._process_drops()
+        if self.cycle is not None:
+            self.advance(self._mark_remaining_s() + 1e-9)
+        self._start_gc("forced")
+        self.advance(self._mark_remaining_s() + 1e-9)
+        if self.cycle is not None:
+            self._finish_gc()
+
+    def free_os_memory(self) -> None:
+        """runtime/debug.FreeOSMemory (runtime_debug_freeOSMemory): GC(), then
+        mheap_.scavengeAll(): release every free page whatever the goals."""
+        self.gc()
+        before = self.heap_released
+        self._scavenge(self.heap.unscavenged_free() * PAGE, eager=False)
+        self._event("free_os_memory", float(self.heap_released - before), "debug.FreeOSMemory")
+        self._scav_line(forced=True)
+        self._sample(force=True)
+
+    def set_gc_percent(self, pct: int | None) -> int:
+        """runtime/debug.SetGCPercent: returns the old value; recomputes the goal at once."""
+        old = self._set_gc_percent_raw(-1 if pct is None else pct)
+        if self.p.pacer == "1.15":
+            self._commit_115(sweep_done=True)
+        else:
+            self._commit(sweep_done=self.cycle is None)
+        self._pace_scavenger()
+        self._event("set_gc_percent", float(self.gcpercent), f"debug.SetGCPercent({self.gcpercent})")
+        self._sample(force=True)
+        return old
+
+    def set_memory_limit(self, limit: int) -> int:
+        """runtime/debug.SetMemoryLimit (1.19+): returns the old limit; n < 0 only queries."""
+        old = self.memory_limit
+        if not self.p.memory_limit:
+            raise AttributeError(f"debug.SetMemoryLimit does not exist in Go {self.p.version} (added in Go 1.19)")
+        if limit >= 0:
+            self.memory_limit = min(int(limit), MAXINT64)
+            self._commit(sweep_done=self.cycle is None)
+            self._pace_scavenger()
+            self._event("set_memory_limit", float(self.memory_limit), f"debug.SetMemoryLimit({self.memory_limit})")
+            self._sample(force=True)
+        return old
+
+    # ------------------------------------------------------------------------------------
+    # outputs
+    def _scav_line(self, forced: bool) -> None:
+        bg, eager = self.scav_bg_since, self.scav_eager_since
+        self.scav_bg_since = self.scav_eager_since = 0
+        retained = self.heap_sys - self.heap_released
+        util = self.heap_inuse * 100 // retained if retained else 0
+        self.records.append({"kind": "scav", "t_s": self.now, "released_bytes": bg + eager,
+                             "released_bg_bytes": bg, "released_eager_bytes": eager,
+                             "heap_released_bytes": self.heap_released, "util_percent": float(util),
+                             "forced": forced})
+        if self.scavtrace:
+            v = self.p.version
+            rel = self.heap_released >> 10
+            tail = " (forced)" if forced else ""
+            if v == "1.15":
+                line = f"scav {self.num_gc} {(bg + eager) >> 10} KiB work, {rel} KiB total, {util}% util{tail}"
+            elif v == "1.19":
+                line = f"scav {(bg + eager) >> 10} KiB work, {rel} KiB total, {util}% util{tail}"
+            else:
+                line = f"scav {bg >> 10} KiB work (bg), {eager >> 10} KiB work (eager), {rel} KiB now, {util}% util{tail}"
+            self.out.append(("stderr", line + "\n"))
+
+    def _event(self, name: str, value: float, text: str) -> None:
+        self.records.append({"kind": "event", "t_s": self.now, "name": name, "value": value, "text": text})
+
+    def mem_stats(self) -> dict[str, Any]:
+        """runtime.ReadMemStats (runtime/mstats.go readmemstats_m), Go's field names."""
+        self._process_drops()
+        mspan, mcache, buck, gcsys, other = self._nonheap_sys()
+        heap_sys = self.heap_sys
+        next_gc = self.heap_goal()
+        elapsed = max(self.now, 1e-9)
+        frac = self.gc_cpu_s / (elapsed * self.procs)
+        nspans = sum(r.nspans for r in self.runs)
+        return {
+            "Alloc": self.heap_alloc, "TotalAlloc": self.total_alloc,
+            "Sys": heap_sys + self.stack_inuse + mspan + mcache + buck + gcsys + other,
+            "Lookups": 0, "Mallocs": self.mallocs, "Frees": self.frees,
+            "HeapAlloc": self.heap_alloc, "HeapSys": heap_sys, "HeapIdle": self.heap_idle,
+            "HeapInuse": self.heap_inuse, "HeapReleased": self.heap_released,
+            "HeapObjects": self.mallocs - self.frees,
+            "StackInuse": self.stack_inuse, "StackSys": self.stack_inuse,
+            "MSpanInuse": min(mspan, (nspans + 64) * MSPAN_BYTES), "MSpanSys": mspan,
+            "MCacheInuse": 1200 * self.procs, "MCacheSys": mcache, "BuckHashSys": buck,
+            "GCSys": gcsys, "OtherSys": other, "NextGC": min(next_gc, U64MAX),
+            "LastGC": self.last_gc_unix_ns, "PauseTotalNs": self.pause_total_ns,
+            "NumGC": self.num_gc, "NumForcedGC": self.num_forced_gc, "GCCPUFraction": frac,
+            "EnableGC": True, "DebugGC": False,
+        }
+
+    def _sample(self, force: bool = False) -> None:
+        """A memstats + rss record for the Timeline (at every change worth seeing, and every
+        ``sample_interval_s``)."""
+        if self.sample_interval_s > 0:
+            while self.next_sample_s <= self.now + 1e-12:
+                self.next_sample_s += self.sample_interval_s
+        else:
+            self.next_sample_s = INF
+        key = (self.heap_alloc, self.heap.mapped, self.heap.free_pages, self.heap.released_pages, self.num_gc,
+               self.stack_pages)
+        if not force and key == self.last_sample_key:
+            return
+        self.last_sample_key = key
+        m = self.mem_stats()
+        self.records.append({
+            "kind": "memstats", "t_s": self.now, "heap_sys_bytes": m["HeapSys"], "heap_alloc_bytes": m["HeapAlloc"],
+            "heap_idle_bytes": m["HeapIdle"], "heap_released_bytes": m["HeapReleased"],
+            "heap_inuse_bytes": m["HeapInuse"], "heap_objects": m["HeapObjects"], "sys_bytes": m["Sys"],
+            "total_alloc_bytes": m["TotalAlloc"], "next_gc_bytes": m["NextGC"], "num_gc": m["NumGC"],
+            "num_forced_gc": m["NumForcedGC"], "stack_inuse_bytes": m["StackInuse"],
+            "stack_sys_bytes": m["StackSys"], "mspan_sys_bytes": m["MSpanSys"], "mcache_sys_bytes": m["MCacheSys"],
+            "gc_sys_bytes": m["GCSys"], "other_sys_bytes": m["OtherSys"], "buck_hash_sys_bytes": m["BuckHashSys"],
+            "mallocs": m["Mallocs"], "frees": m["Frees"], "pause_total_ns": m["PauseTotalNs"],
+            "gc_cpu_fraction": m["GCCPUFraction"], "heap_live_bytes": self.heap_live,
+            "heap_goal_bytes": min(self.heap_goal(), U64MAX), "trigger_bytes": min(self.trigger(), U64MAX),
+        })
+        rss = self.rss()
+        self.peak_rss = max(self.peak_rss, rss)
+        self.records.append({"kind": "rss", "t_s": self.now, "rss_bytes": rss, "hwm_bytes": self.peak_rss})
+
+    def finish(self) -> None:
+        self._process_drops()
+        if self.cycle is not None:
+            self.advance(self._mark_remaining_s() + 1e-9)
+        self._sample(force=True)
+        self._event("exit", 0.0, "exit status 0")
+
+
+def _int(s: str) -> int:
+    try:
+        return int(str(s).strip())
+    except ValueError:
+        return 0
+
+
+def _itoa_div(val: int, dec: int) -> str:
+    """runtime/mgc.go itoaDiv: val / 10^dec with ``dec`` decimals."""
+    s = str(val)
+    if dec == 0:
+        return s
+    s = s.rjust(dec + 1, "0")
+    return s[:-dec] + "." + s[-dec:]
+
+
+def fmt_ns_as_ms(ns: int) -> str:
+    """runtime/mgc.go fmtNSAsMS: whole ms at or above 10 ms, else two significant digits."""
+    if ns >= 10_000_000:
+        return _itoa_div(ns // 1_000_000, 0)
+    x = ns // 1000
+    if x == 0:
+        return "0"
+    dec = 3
+    while x >= 100:
+        x //= 10
+        dec -= 1
+    return _itoa_div(x, dec)
+
+
+def _gctrace_line(p: Profile, num: int, start_s: float, pct: int, clock, cpu, heap0: int, heap1: int,
+                  heap2: int, goal: int, stacks: int, globals_: int, procs: int, forced: bool) -> str:
+    """runtime/mgc.go gcMarkTermination's gctrace print, in each version's format."""
+    at = _itoa_div(int(start_s * 1e9) // 1_000_000, 3)
+    clk = "+".join(fmt_ns_as_ms(int(round(c * 1e9))) for c in clock)
+    c = [fmt_ns_as_ms(int(round(x * 1e9))) for x in cpu]
+    cpu_s = f"{c[0]}+{c[1]}/{c[2]}/{c[3]}+{c[4]}"
+    goal = min(goal, U64MAX)
+    line = (f"gc {num} @{at}s {pct}%: {clk} ms clock, {cpu_s} ms cpu, "
+            f"{heap0 >> 20}->{heap1 >> 20}->{heap2 >> 20} MB, {goal >> 20} MB goal, ")
+    if p.gctrace_stacks_globals:
+        line += f"{stacks >> 20} MB stacks, {globals_ >> 20} MB globals, "
+    line += f"{procs} P"
+    if forced:
+        line += " (forced)"
+    return line + "\n"
