@@ -47,18 +47,29 @@ KIND_NAMES: tuple[str, ...] = tuple(CHART_COLUMNS)
 #: be returned to the OS, but is being retained by the runtime"). ``heap`` joins gctrace's heap at
 #: GC start (heap0) to the marked heap (heap2) at mark termination: the GOGC sawtooth.
 METRICS: list[dict[str, Any]] = [
-    {"id": "heap", "kind": "gc", "column": "heap_start_bytes", "label": "heap (gctrace: at GC start → marked)", "color": "#7f7f7f", "width": 1},
-    {"id": "heap_live", "kind": "gc", "column": "heap_live_bytes", "label": "live heap (marked by GC)", "color": "#1f77b4", "step": 1, "width": 2},
+    {"id": "heap", "kind": "gc", "column": "heap_start_bytes", "label": "heap (gctrace: at GC start → marked)", "color": "#7f7f7f", "width": 1.5,
+     "overlay": {"width": 1, "alpha": 0.6}},
+    {"id": "heap_live", "kind": "gc", "column": "heap_live_bytes", "label": "live heap (marked by GC)", "color": "#1f77b4", "step": 1, "width": 2,
+     "overlay": {"width": 1.5, "dash": [6, 3]}},
     {"id": "heap_goal", "kind": "gc", "column": "heap_goal_bytes", "label": "heap goal", "color": "#2ca02c", "step": -1, "width": 1.5},
-    {"id": "gc", "kind": "gc", "column": "heap_start_bytes", "label": "GC cycle (heap at start)", "color": "#555555"},
+    {"id": "gc", "kind": "gc", "column": "heap_start_bytes", "label": "GC cycle (heap at start)", "color": "#555555",
+     "overlay": {}},
     {"id": "heap_alloc", "kind": "memstats", "column": "heap_alloc_bytes", "label": "HeapAlloc", "color": "#17becf", "width": 1},
     {"id": "heap_sys", "kind": "memstats", "column": "heap_sys_bytes", "label": "HeapSys", "color": "#ff7f0e", "width": 3.5},
-    {"id": "held", "kind": "memstats", "column": "held_bytes", "label": "held (HeapSys − HeapReleased)", "color": "#9467bd", "width": 1.5},
+    {"id": "held", "kind": "memstats", "column": "held_bytes", "label": "held (HeapSys − HeapReleased)", "color": "#9467bd", "width": 1.5,
+     "overlay": {"width": 2.5}},
     {"id": "released", "kind": "memstats", "column": "heap_released_bytes", "label": "released (HeapReleased)", "color": "#bcbd22", "width": 1.5},
-    {"id": "rss", "kind": "rss", "column": "rss_bytes", "label": "RSS", "color": "#d62728", "width": 2},
-    {"id": "memory_limit", "kind": "limits", "column": "memory_limit_bytes", "label": "memory limit (GOMEMLIMIT)", "color": "#000000", "dash": [6, 3], "width": 1.5},
-    {"id": "container_limit", "kind": "limits", "column": "container_limit_bytes", "label": "container limit", "color": "#8c564b", "dash": [2, 2], "width": 2},
+    {"id": "rss", "kind": "rss", "column": "rss_bytes", "label": "RSS", "color": "#d62728", "width": 2,
+     "overlay": {"width": 2, "dash": [10, 3, 2, 3]}},
+    {"id": "memory_limit", "kind": "limits", "column": "memory_limit_bytes", "label": "memory limit (GOMEMLIMIT)", "color": "#000000", "dash": [6, 3], "width": 1.5,
+     "overlay": {"width": 1.5, "dash": [2, 4]}},
+    {"id": "container_limit", "kind": "limits", "column": "container_limit_bytes", "label": "container limit", "color": "#8c564b", "dash": [2, 2], "width": 2,
+     "overlay": {"width": 2.5, "dash": [1, 2]}},
 ]
+
+#: with several runs overlaid, a colour per run; each metric with an "overlay" style is drawn
+#: in its run's colour, the others are left out (the single-run report shows them all)
+RUN_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 
 #: beyond this many rows of one kind, the report keeps every bucket's min and max (peaks stay)
 MAX_POINTS = 20000
@@ -338,4 +349,5 @@ def payload(runs: Sequence[tuple[Timeline, str]], *, title: str | None = None, e
     for tl, label in runs:
         for sub, lab in split_processes(tl, label):
             out.append(run_payload(sub, lab, explain=explain, max_points=max_points))
-    return {"format": "gomem-report", "version": 1, "title": title or "gomem report", "metrics": METRICS, "runs": out}
+    return {"format": "gomem-report", "version": 1, "title": title or "gomem report", "metrics": METRICS,
+            "run_colors": RUN_COLORS, "runs": out}

@@ -52,7 +52,7 @@ def _lever_text(lever: Any) -> str:
     return str(lever)
 
 
-def panel_html(run: Mapping[str, Any], *, show_label: bool = True) -> str:
+def panel_html(run: Mapping[str, Any], *, show_label: bool = True, show_all: bool = True) -> str:
     """The side panel of one run: the verdict of ``explain``, the peak and its breakdown, the
     summary table and notes."""
     out = [f'<section class="run" data-label="{_e(run.get("label"))}">']
@@ -61,8 +61,12 @@ def panel_html(run: Mapping[str, Any], *, show_label: bool = True) -> str:
     ex = run.get("explain")
     if ex:
         verdict = ex.get("verdict") or "?"
+        paras = [t for t in str(ex.get("text") or "").strip().split("\n")]
         out.append(f'<div class="verdict verdict-{_e(verdict)}"><span class="tag">{_e(verdict)}</span>'
-                   f'<p>{_e(ex.get("text") or "")}</p>')
+                   f'<p>{_e(paras[0] if paras else "")}</p>')
+        if len(paras) > 1:
+            out.append(f'<details{" open" if show_all else ""}><summary>the whole explanation</summary>'
+                       f'<p>{_e(chr(10).join(paras[1:]))}</p></details>')
         levers = ex.get("levers") or []
         if levers:
             out.append("<h3>Levers</h3><ul>" + "".join(f"<li>{_e(_lever_text(lv))}</li>" for lv in levers) + "</ul>")
@@ -124,7 +128,7 @@ def page(data: Mapping[str, Any], *, subtitle: str = "", header_extra: str = "",
          csp_extra: str = "") -> str:
     """The HTML page for a payload (the report; the dashboard adds its live script)."""
     runs = data.get("runs") or []
-    panel = "\n".join(panel_html(r, show_label=True) for r in runs) or "<p>No data.</p>"
+    panel = "\n".join(panel_html(r, show_all=len(runs) == 1) for r in runs) or "<p>No data.</p>"
     return PAGE.format(
         title=_e(data.get("title") or "gomem report"),
         subtitle=subtitle,

@@ -13,10 +13,15 @@ from matplotlib.transforms import blended_transform_factory
 
 from ..timeline import Timeline
 from ..units import GiB, KiB, MiB, format_size
-from .data import METRICS
+from .data import METRICS, RUN_COLORS
 from .data import payload as make_payload
 
-RUN_STYLES = ["-", "--", ":", "-."]
+
+
+
+#: the summary rows the picture keeps per run when several runs are overlaid
+SHORT_SUMMARY = ("settings", "GC cycles", "peak RSS", "peak held (HeapSys − HeapReleased)", "peak heap at GC start",
+                 "max live heap (marked)")
 
 
 def _xy(xs: Sequence[Any], ys: Sequence[Any], div: float) -> tuple[list[float], list[float]]:
@@ -67,20 +72,33 @@ def figure(data: Mapping[str, Any], *, width_in: float = 14, height_in: float = 
     tick = blended_transform_factory(ax.transData, ax.transAxes)
     y_hi = 0.0
     for ri, r in enumerate(runs):
-        ls = RUN_STYLES[ri % len(RUN_STYLES)]
         pre = f"{r['label']} · " if many else ""
         gc, ms, rss = r.get("gc") or {}, r.get("memstats") or {}, r.get("rss") or {}
 
+        run_color = RUN_COLORS[ri % len(RUN_COLORS)]
+
+        def style(mid: str) -> dict[str, Any] | None:
+            """One run: the metric's colour; several: the run's colour, the metric's dash."""
+            m = metrics[mid]
+            if not many:
+                dash = m.get("dash")
+                return {"color": m["color"], "linewidth": m.get("width", 1.5),
+                        "linestyle": (0, tuple(dash)) if dash else "-"}
+            ov = m.get("overlay")
+            if ov is None:
+                return None
+            dash = ov.get("dash")
+            return {"color": run_color, "linewidth": ov.get("width", 1.5), "alpha": ov.get("alpha", 1.0),
+                    "linestyle": (0, tuple(dash)) if dash else "-"}
+
         def line(mid: str, xs: Sequence[Any], ys: Sequence[Any], **kw: Any) -> None:
             nonlocal y_hi
-            m = metrics[mid]
+            st = style(mid)
             px, py = _xy(xs, ys, div)
-            if not px:
+            if not px or st is None:
                 return
             y_hi = max(y_hi, max(py))
-            kw.setdefault("linewidth", m.get("width", 1.5))
-            ax.plot(px, py, linestyle=ls if "dash" not in m else (0, tuple(m["dash"])), color=m["color"],
-                    label=pre + m["label"], **kw)
+            ax.plot(px, py, label=pre + metrics[mid]["label"], **{**st, **kw})
 
         gts, gte = gc.get("t_s") or [], gc.get("t_end_s") or []
         if gts:
@@ -92,11 +110,12 @@ def figure(data: Mapping[str, Any], *, width_in: float = 14, height_in: float = 
             line("heap_live", gte, gc.get("heap_live_bytes", []), drawstyle="steps-post")
             line("heap_goal", gts, gc.get("heap_goal_bytes", []), drawstyle="steps-pre")
             px, py = _xy(gts, gc.get("heap_start_bytes", []), div)
-            ax.plot(px, py, "o", markersize=4, color=metrics["gc"]["color"], label=pre + metrics["gc"]["label"])
-            ax.vlines(gts, 0, 0.03, transform=tick, color="#777", linewidth=0.8)
+            gc_color = run_color if many else metrics["gc"]["color"]
+            ax.plot(px, py, "o", markersize=4, color=gc_color, label=pre + metrics["gc"]["label"])
+            ax.vlines(gts, 0, 0.03, transform=tick, color=gc_color if many else "#777", linewidth=0.8)
             cx, cy = _xy(gts, gc.get("gc_cpu_percent", []), 1)
             if cx:
-                cpu_ax.plot(cx, cy, linestyle=ls, marker="o", markersize=3, color="#555",
+                cpu_ax.plot(cx, cy, linestyle="-", marker="o", markersize=3, color=gc_color,
                             label=pre + "GC CPU % since start (gctrace)")
         mts = ms.get("t_s") or []
         if mts:
@@ -106,7 +125,7 @@ def figure(data: Mapping[str, Any], *, width_in: float = 14, height_in: float = 
             frac = [None if v is None else v * 100 for v in ms.get("gc_cpu_fraction", [])]
             fx, fy = _xy(mts, frac, 1)
             if fx:
-                cpu_ax.plot(fx, fy, linestyle=ls, color=metrics["heap_alloc"]["color"],
+                cpu_ax.plot(fx, fy, linestyle="--" if many else "-", color=run_color if many else metrics["heap_alloc"]["color"],
                             label=pre + "GCCPUFraction × 100 (MemStats)")
         if rss.get("t_s"):
             line("rss", rss["t_s"], rss.get("rss_bytes", []))
@@ -118,11 +137,10 @@ def figure(data: Mapping[str, Any], *, width_in: float = 14, height_in: float = 
         lim = r.get("limits") or {}
         for mid in ("memory_limit", "container_limit"):
             v = lim.get(f"{mid}_bytes")
-            if v is not None:
-                m = metrics[mid]
+            st = style(mid)
+            if v is not None and st is not None:
                 y_hi = max(y_hi, v / div)
-                ax.axhline(v / div, color=m["color"], linestyle=(0, tuple(m["dash"])), linewidth=m["width"],
-                           label=f"{pre}{m['label']} {format_size(v)}")
+                ax.axhline(v / div, label=f"{pre}{metrics[mid]['label']} {format_size(v)}", **st)
     # the peak, annotated with its breakdown, in a band kept free above the data
     n_text = 0
     for ri, r in enumerate(runs):
@@ -130,8 +148,9 @@ def figure(data: Mapping[str, Any], *, width_in: float = 14, height_in: float = 
         if not pk:
             continue
         pre = f"{r['label']}: " if many else ""
+        pc = RUN_COLORS[ri % len(RUN_COLORS)] if many else "#d62728"
         ax.plot([pk["t_s"]], [pk["bytes"] / div], "o", markersize=12, markerfacecolor="none",
-                markeredgecolor="#d62728", markeredgewidth=2)
+                markeredgecolor=pc, markeredgewidth=2)
         text = f"{pre}peak {pk['what']} {format_size(pk['bytes'])} at {pk['t_s']:.2f} s"
         bd = pk.get("breakdown") or {}
         if bd and not many:
@@ -139,10 +158,10 @@ def figure(data: Mapping[str, Any], *, width_in: float = 14, height_in: float = 
                                        for k, v in list(bd.items())[:8])
         n_text = max(n_text, text.count("\n") + 1)
         ax.annotate(text, (pk["t_s"], pk["bytes"] / div), xytext=(0.985, 0.985 - 0.07 * ri), textcoords="axes fraction",
-                    ha="right", va="top", fontsize=8.5, color="#a11",
-                    bbox={"boxstyle": "round", "fc": "white", "ec": "#d62728", "alpha": 0.92},
-                    arrowprops={"arrowstyle": "->", "color": "#d62728", "lw": 1.2})
-    band = 1.12 + (0.045 * n_text if not many else 0.07 * len(runs))
+                    ha="right", va="top", fontsize=8.5, color=pc if many else "#a11",
+                    bbox={"boxstyle": "round", "fc": "white", "ec": pc, "alpha": 0.92},
+                    arrowprops={"arrowstyle": "->", "color": pc, "lw": 1.2})
+    band = 1.12 + (0.045 * n_text if not many else 0.075 * len(runs))
     ax.set_ylim(0, max(y_hi, 1e-9) * band)
     ax.set_ylabel(unit)
     ax.grid(True, alpha=0.3)
@@ -161,11 +180,12 @@ def figure(data: Mapping[str, Any], *, width_in: float = 14, height_in: float = 
         ex = r.get("explain")
         lines.append(r["label"] if many else "")
         if ex:
-            first = (ex.get("text") or "").strip().split("\n")[0]
             lines.append(f"verdict: {ex.get('verdict')}")
-            lines.extend(_wrap(first, 52))
+            if not many:
+                lines.extend(_wrap((ex.get("text") or "").strip().split("\n")[0], 52))
         for a, b in r.get("summary") or []:
-            lines.append(f"{a}: {b}")
+            if not many or a in SHORT_SUMMARY:
+                lines.append(f"{a}: {b}")
         lines.append("")
     fig.canvas = FigureCanvasAgg(fig)
     renderer = fig.canvas.get_renderer()

@@ -6,7 +6,6 @@
   "use strict";
 
   var KiB = 1024, MiB = KiB * 1024, GiB = MiB * 1024;
-  var RUN_DASH = [[], [8, 4], [2, 3], [12, 4, 2, 4], [4, 4]];
 
   function fmtBytes(v) {
     if (v == null) return "–";
@@ -32,19 +31,37 @@
   function col(kindCols, name) { return (kindCols && kindCols[name]) || []; }
 
   // -- tables (one x column per table; joined with uPlot.join) ---------------------------
-  function runTables(run, ri, nRuns, metricsById, xRange) {
-    var label = function (s) { return nRuns > 1 ? run.label + " · " + s : s; };
-    var dash = RUN_DASH[ri % RUN_DASH.length];
+  function withAlpha(hex, a) {
+    if (a == null || a >= 1 || hex[0] !== "#" || hex.length !== 7) return hex;
+    var n = parseInt(hex.slice(1), 16);
+    return "rgba(" + (n >> 16 & 255) + "," + (n >> 8 & 255) + "," + (n & 255) + "," + a + ")";
+  }
+
+  function runTables(run, ri, nRuns, metricsById, xRange, runColors) {
+    // one run: every metric in its own colour; several: the metrics with an overlay style,
+    // in the run's colour, told apart by dash
+    var overlay = nRuns > 1;
+    var runColor = (runColors || ["#1f77b4"])[ri % (runColors || [1]).length];
+    var label = function (s) { return overlay ? run.label + " · " + s : s; };
     var mem = [], cpu = [];   // [{x, ys:[...], series:[...]}]
     var gc = run.gc || {}, ms = run.memstats || {}, rss = run.rss || {};
+    function shown(id) { return !overlay || !!metricsById[id].overlay; }
     function s(id, extra) {
-      var m = metricsById[id];
-      var o = {label: label(m.label), stroke: m.color, width: m.width || 1.5, dash: m.dash || dash, spanGaps: true,
-               value: function (u, v) { return fmtBytes(v); }, gomem: {run: ri, metric: id}};
+      var m = metricsById[id], ov = overlay ? m.overlay : null;
+      var o = {label: label(m.label), stroke: ov ? withAlpha(runColor, ov.alpha) : m.color,
+               width: ov ? (ov.width || 1.5) : (m.width || 1.5), dash: ov ? (ov.dash || []) : (m.dash || []),
+               spanGaps: true, value: function (u, v) { return fmtBytes(v); }, gomem: {run: ri, metric: id}};
       if (m.step) o.paths = uPlot.paths.stepped({align: m.step});
       for (var k in extra) o[k] = extra[k];
       return o;
     }
+    function table(x, pairs) {
+      // pairs: [[id, ys, extra], ...] -> one table of the metrics shown
+      var keep = pairs.filter(function (p) { return shown(p[0]); });
+      if (keep.length) mem.push({x: x, ys: keep.map(function (p) { return p[1]; }),
+                                 series: keep.map(function (p) { return s(p[0], p[2]); })});
+    }
+    var cpuColor = overlay ? runColor : metricsById.gc.color;
     // the sawtooth: heap at GC start, then the marked heap at mark termination
     var gts = col(gc, "t_s"), gte = col(gc, "t_end_s"), h0 = col(gc, "heap_start_bytes"), h2 = col(gc, "heap_live_bytes");
     if (gts.length) {
@@ -53,31 +70,33 @@
         sx.push(gts[i]); sy.push(h0[i]);
         sx.push(gte[i]); sy.push(h2[i]);
       }
-      mem.push({x: sx, ys: [sy], series: [s("heap")]});
-      mem.push({x: gte, ys: [h2], series: [s("heap_live")]});
-      mem.push({x: gts, ys: [col(gc, "heap_goal_bytes"), h0], series: [
-        s("heap_goal"),
-        s("gc", {paths: function () { return null; }, points: {show: true, size: 6, width: 1, fill: metricsById.gc.color, stroke: metricsById.gc.color}})]});
+      table(sx, [["heap", sy]]);
+      table(gte, [["heap_live", h2]]);
+      var gcColor = overlay ? runColor : metricsById.gc.color;
+      table(gts, [["heap_goal", col(gc, "heap_goal_bytes")],
+                  ["gc", h0, {paths: function () { return null; },
+                              points: {show: true, size: 6, width: 1, fill: gcColor, stroke: gcColor}}]]);
       cpu.push({x: gts, ys: [col(gc, "gc_cpu_percent")], series: [{
-        label: label("GC CPU % since start (gctrace)"), stroke: metricsById.gc.color, width: 1.5, dash: dash, spanGaps: true,
+        label: label("GC CPU % since start (gctrace)"), stroke: cpuColor, width: 1.5, spanGaps: true,
         points: {show: true, size: 5}, value: function (u, v) { return v == null ? "–" : v.toFixed(1) + " %"; }, gomem: {run: ri, metric: "gc_cpu_percent"}}]});
     }
     var mts = col(ms, "t_s");
     if (mts.length) {
-      mem.push({x: mts, ys: [col(ms, "heap_alloc_bytes"), col(ms, "heap_sys_bytes"), col(ms, "held_bytes"), col(ms, "heap_released_bytes")],
-                series: [s("heap_alloc"), s("heap_sys"), s("held"), s("released")]});
+      table(mts, [["heap_alloc", col(ms, "heap_alloc_bytes")], ["heap_sys", col(ms, "heap_sys_bytes")],
+                  ["held", col(ms, "held_bytes")], ["released", col(ms, "heap_released_bytes")]]);
       var frac = col(ms, "gc_cpu_fraction").map(function (v) { return v == null ? null : v * 100; });
       if (frac.some(function (v) { return v != null; })) {
         cpu.push({x: mts, ys: [frac], series: [{
-          label: label("GCCPUFraction × 100 (MemStats)"), stroke: metricsById.heap_alloc.color, width: 1.5, dash: dash, spanGaps: true,
+          label: label("GCCPUFraction × 100 (MemStats)"), stroke: overlay ? runColor : metricsById.heap_alloc.color,
+          width: 1.5, dash: overlay ? [4, 3] : [], spanGaps: true,
           value: function (u, v) { return v == null ? "–" : v.toFixed(2) + " %"; }, gomem: {run: ri, metric: "gc_cpu_fraction"}}]});
       }
     }
-    if (col(rss, "t_s").length) mem.push({x: col(rss, "t_s"), ys: [col(rss, "rss_bytes")], series: [s("rss")]});
+    if (col(rss, "t_s").length) table(col(rss, "t_s"), [["rss", col(rss, "rss_bytes")]]);
     var lim = run.limits || {};
     ["memory_limit", "container_limit"].forEach(function (id) {
       var v = lim[id + "_bytes"];
-      if (v != null && xRange) mem.push({x: [xRange[0], xRange[1]], ys: [[v, v]], series: [s(id)]});
+      if (v != null && xRange) table([xRange[0], xRange[1]], [[id, [v, v]]]);
     });
     return {mem: mem, cpu: cpu};
   }
@@ -109,8 +128,10 @@
   // -- plugins -------------------------------------------------------------------------
   function markersPlugin(getPayload) {
     return {hooks: {draw: function (u) {
-      var ctx = u.ctx, runs = getPayload().runs, pr = uPlot.pxRatio;
+      var ctx = u.ctx, p = getPayload(), runs = p.runs, pr = uPlot.pxRatio;
+      var colors = p.run_colors || ["#d62728"];
       ctx.save();
+      ctx.textAlign = "left"; ctx.textBaseline = "alphabetic";
       runs.forEach(function (run, ri) {
         // GC cycles: ticks along the bottom of the plot
         var gts = col(run.gc, "t_s");
@@ -130,7 +151,7 @@
           var x = Math.round(u.valToPos(t, "x", true));
           if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
           ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, bottom); ctx.stroke();
-          ctx.fillText(en[i] || "event", x + 3 * pr, u.bbox.top + (12 + 12 * ri) * pr);
+          ctx.fillText(en[i] || "event", x + 3 * pr, bottom - (16 + 12 * ri) * pr);
         });
         ctx.setLineDash([]);
         // the peak
@@ -138,15 +159,16 @@
         if (pk && pk.t_s != null) {
           var px = u.valToPos(pk.t_s, "x", true), py = u.valToPos(pk.bytes, "y", true);
           if (px >= u.bbox.left && px <= u.bbox.left + u.bbox.width) {
-            ctx.strokeStyle = "#d62728"; ctx.fillStyle = "#d62728"; ctx.lineWidth = 2 * pr;
+            var pc = runs.length > 1 ? colors[ri % colors.length] : "#d62728";
+            ctx.strokeStyle = pc; ctx.fillStyle = pc; ctx.lineWidth = 2 * pr;
             ctx.beginPath(); ctx.arc(px, py, 6 * pr, 0, 2 * Math.PI); ctx.stroke();
             ctx.font = "bold " + (12 * pr) + "px sans-serif";
             var txt = (runs.length > 1 ? run.label + ": " : "") + "peak " + pk.what + " " + fmtBytes(pk.bytes) + " @ " + (+pk.t_s).toFixed(2) + " s";
             var w = ctx.measureText(txt).width;
             var tx = Math.min(px + 10 * pr, u.bbox.left + u.bbox.width - w - 4 * pr);
-            var ty = Math.max(py - 10 * pr - ri * 16 * pr, u.bbox.top + 14 * pr);
+            var ty = runs.length > 1 ? u.bbox.top + (14 + 16 * ri) * pr : Math.max(py - 10 * pr, u.bbox.top + 14 * pr);
             ctx.fillStyle = "rgba(255,255,255,0.85)"; ctx.fillRect(tx - 2 * pr, ty - 12 * pr, w + 4 * pr, 16 * pr);
-            ctx.fillStyle = "#d62728"; ctx.fillText(txt, tx, ty);
+            ctx.fillStyle = pc; ctx.fillText(txt, tx, ty);
           }
         }
       });
@@ -181,7 +203,7 @@
       var runs = state.payload.runs, xr = xRangeOf(runs);
       var mem = [], cpu = [];
       runs.forEach(function (run, ri) {
-        var t = runTables(run, ri, runs.length, metricsById, xr);
+        var t = runTables(run, ri, runs.length, metricsById, xr, state.payload.run_colors);
         mem = mem.concat(t.mem); cpu = cpu.concat(t.cpu);
       });
       return {mem: join(mem), cpu: join(cpu)};
@@ -197,7 +219,10 @@
       var cpuEl = document.createElement("div"); cpuEl.className = "gomem-chart"; cpuEl.id = "chart-gccpu";
       root.appendChild(memEl); root.appendChild(cpuEl);
       var byteAxis = {values: function (u, vals) { return vals.map(fmtBytes); }, splits: byteSplits, label: "bytes",
-                      scale: {range: function (u, lo, hi) { return [0, Math.max(hi, 1) * 1.08]; }}};
+                      scale: {range: function (u, lo, hi) {
+                        // room above the data for the peak labels
+                        var n = state.payload.runs.length;
+                        return [0, Math.max(hi, 1) * (n > 1 ? 1.06 + 0.07 * n : 1.1)]; }}};
       state.charts.memory = makeChart(memEl, "Memory", b.mem, byteAxis, width(), options.memHeight || 420,
                                       [markersPlugin(function () { return state.payload; })], syncKey, xr);
       if (b.cpu.series.length) {
