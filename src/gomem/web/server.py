@@ -65,8 +65,10 @@ LIVE_JS = r"""
     document.getElementById("panel").innerHTML = m.html;
     schedule();
   });
-  es.addEventListener("end", function () {
-    g.ended = true; setStatus("ended", "run ended"); es.close(); schedule();
+  es.addEventListener("end", function (e) {
+    var m = {}; try { m = JSON.parse(e.data); } catch (err) {}
+    g.ended = true; g.endReason = m.reason || "ended";
+    setStatus("ended", g.endReason === "closed" ? "dashboard stopped" : "run ended"); es.close(); schedule();
   });
 })();
 """
@@ -108,6 +110,8 @@ class Dashboard:
         self.panel_version = 0
         self.panel_lock = threading.Lock()
         self._panel_data_version = -1
+        self.compute_lock = threading.Lock()
+        self.closing = False  # the server is about to stop: streams finish with what there is
         self.analyzer = threading.Thread(target=self._analyze_loop, name="gomem-dashboard-panel", daemon=True)
 
     def start(self) -> None:
@@ -139,17 +143,10 @@ class Dashboard:
             meta = dict(self.rec.meta)
         return Timeline.from_records(recs, meta)
 
-    def _analyze_loop(self) -> None:
-        version = -1
-        while not self.stop_event.is_set():
-            version = self.rec.wait(version, 1.0)
-            if self.stop_event.is_set():
-                return
-            if version == self._panel_data_version:
-                if self.rec.done:
-                    return
-                continue
-            t0 = time.monotonic()
+    def update_panel(self) -> None:
+        """Recompute the verdict and summary from everything recorded so far."""
+        with self.compute_lock:
+            version = self.rec.version
             try:
                 data = self.payload(explain=True)
             except Exception as e:  # a half-written run explain cannot read yet: try later
@@ -164,8 +161,21 @@ class Dashboard:
                     self.panel = panel
                     self.panel_version += 1
             self._panel_data_version = version
-            with self.rec.cond:
-                self.rec.cond.notify_all()
+        with self.rec.cond:
+            self.rec.cond.notify_all()
+
+    def _analyze_loop(self) -> None:
+        version = -1
+        while not self.stop_event.is_set():
+            version = self.rec.wait(version, 1.0)
+            if self.stop_event.is_set():
+                return
+            if version == self._panel_data_version:
+                if self.rec.done:
+                    return
+                continue
+            t0 = time.monotonic()
+            self.update_panel()
             spent = time.monotonic() - t0
             self.stop_event.wait(max(PANEL_INTERVAL_S, 5 * spent))
 
@@ -275,6 +285,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
+        with self.server.streams_lock:
+            self.server.streams += 1
+        try:
+            self._stream(cursor)
+        finally:
+            with self.server.streams_lock:
+                self.server.streams -= 1
+
+    def _stream(self, cursor: dict[str, int]) -> None:
+        dash = self.server.dashboard
         stop = self.server.stop_event
         version = -1
         panel_sent = 0
@@ -299,7 +319,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 w.flush()
                 last_write = time.monotonic()
             # decided before the panel is read, so the last panel goes out before the end
-            final = dash.rec.done and not any(dash.rec.since(cursor).values()) \
+            final = (dash.rec.done or dash.closing) and not any(dash.rec.since(cursor).values()) \
                 and dash._panel_data_version == dash.rec.version
             with dash.panel_lock:
                 panel, pv = dash.panel, dash.panel_version
@@ -309,7 +329,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 w.flush()
                 last_write = time.monotonic()
             if final:
-                w.write(b"event: end\ndata: {}\n\n")
+                reason = "ended" if dash.rec.done else "closed"
+                w.write(f"event: end\ndata: {json.dumps({'reason': reason})}\n\n".encode())
                 w.flush()
                 break
             if time.monotonic() - last_write > KEEPALIVE_S:
@@ -326,6 +347,8 @@ class _HTTPServer(http.server.ThreadingHTTPServer):
         self.dashboard = dashboard
         self.loopback_only = loopback_only
         self.stop_event = threading.Event()
+        self.streams = 0
+        self.streams_lock = threading.Lock()
         if ":" in addr[0]:
             self.address_family = socket.AF_INET6
         super().__init__(addr, _Handler)
@@ -366,10 +389,28 @@ class DashboardServer:
         self.thread.start()
         return self
 
-    def close(self) -> None:
+    def close(self, grace_s: float = 2.0) -> None:
+        """Stop serving. Open pages first get what is left (a last read of the run directory,
+        the final verdict) and an ``end`` event, for up to ``grace_s`` seconds."""
         if self._closed:
             return
         self._closed = True
+        dash = self.dashboard
+        if dash.poller is not None:
+            dash.poller.stop()
+            try:
+                dash.poller.poll()
+            except Exception:  # closing anyway: the pages keep what they have
+                pass
+        if self.httpd.streams:
+            if dash._panel_data_version != dash.rec.version:
+                dash.update_panel()
+            dash.closing = True
+            with dash.rec.cond:
+                dash.rec.cond.notify_all()
+            deadline = time.monotonic() + grace_s
+            while self.httpd.streams and time.monotonic() < deadline:
+                time.sleep(0.05)
         self.httpd.stop_event.set()
         self.dashboard.stop()
         self.httpd.shutdown()

@@ -104,10 +104,12 @@
   function xRangeOf(runs) {
     var lo = Infinity, hi = -Infinity;
     runs.forEach(function (r) {
-      ["gc", "memstats", "rss"].forEach(function (k) {
+      ["gc", "memstats", "rss", "event"].forEach(function (k) {
         var t = col(r[k], k === "gc" ? "t_end_s" : "t_s");
         var t0 = col(r[k], "t_s");
-        if (t0.length) { lo = Math.min(lo, t0[0]); hi = Math.max(hi, t[t.length - 1]); }
+        if (k === "event") {  // events may come unordered and without a time
+          t0.forEach(function (v) { if (v != null) { lo = Math.min(lo, v); hi = Math.max(hi, v); } });
+        } else if (t0.length) { lo = Math.min(lo, t0[0]); hi = Math.max(hi, t[t.length - 1]); }
       });
     });
     if (!isFinite(lo)) return null;
