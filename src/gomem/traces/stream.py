@@ -82,6 +82,9 @@ class TextParser:
     # -- bookkeeping ------------------------------------------------------------------------
     @property
     def expected(self) -> str:
+        if len(self.enabled) > 2:
+            return ("a trace line: gctrace ('gc # @#s #%: ...'), scavtrace ('scav ...'), MemStats "
+                    "('name: N unit' pairs), JSON, Prometheus, vmstat or RSS CSV (use --format to say which)")
         return "; or ".join(EXPECTED[p] for p in EXPECTED if p in self.enabled)
 
     def _unknown(self, lineno: int | None, text: str) -> None:
