@@ -15,7 +15,7 @@ from typing import Any, Callable
 from ..timeline import Timeline, TimelineBuilder
 from . import gofmt
 from .profiles import Profile, profile_for
-from .runtime import (ALLOC_S_PER_OBJ, FAULT_BYTES_PER_S, MAXINT64, AllocSpec, Goroutines, Handle, Runtime,
+from .runtime import (ALLOC_S_PER_OBJ, FAULT_BYTES_PER_S, LARGE_ALLOC_S, MAXINT64, AllocSpec, Goroutines, Handle, Runtime,
                       U64MAX)
 
 KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
@@ -105,6 +105,7 @@ class _Scheduler:
         self.go = go
         self.rt = go._rt
         self.main = _G(0, None, (), 0.0, None)
+        self.main.thread = threading.current_thread()  # main runs on the caller's thread
         self.current = self.main
         self.gs: list[_G] = []
         self.next_id = 1
@@ -258,7 +259,7 @@ class Go:
             raise ValueError(f"churn: rate_bytes_per_s must be >= 0, got {rate_bytes_per_s!r}")
         size = _nonneg_int(size_bytes, "size_bytes") or 1
         spec = AllocSpec(size, bool(pointers), _touch(touch))
-        return self._bulk(float(duration_s), spec, rate, None, None)
+        return self._bulk(float(duration_s), spec, rate, None, None, None)
 
     def build_live(self, total_bytes: int, size_bytes: int, pointers: bool = False,
                    touch: bool | float = True) -> Handle:
@@ -275,14 +276,14 @@ class Go:
         container = rt.make(AllocSpec(max(n * hdr, 8), True, 1.0), 1) if n else None
         pieces: list = []
         if n:
-            self._bulk(None, spec, _build_rate(spec), pieces, n)
+            self._bulk(None, spec, _build_rate(spec), pieces, n, 1.0)
         h = Handle(rt, pieces, size, n)
         if container is not None:
             h.pieces.extend(container.pieces)
             container.alive = False  # ownership moves into h
         return h
 
-    def _bulk(self, duration_s, spec, rate, hold, total_objs) -> int:
+    def _bulk(self, duration_s, spec, rate, hold, total_objs, busy) -> int:
         rt = self._rt
         sched = self._sched
         done = 0
@@ -299,7 +300,7 @@ class Go:
                 slice_end = max(other, rt.now + CHURN_SLICE_S)
                 step = slice_end - rt.now if step is None else min(step, slice_end - rt.now)
             left = None if total_objs is None else total_objs - done
-            done += rt.advance(step, spec, rate, hold, left)
+            done += rt.advance(step, spec, rate, hold, left, busy=busy)
             if other != float("inf") and rt.now >= other - 1e-12:
                 sched.yield_()
         return done
@@ -417,6 +418,8 @@ def _build_rate(spec: AllocSpec) -> float:
     """How fast a loop of make+write allocates (bytes/s): ~150 ns per object and first touch
     of fresh pages (corpus 1.27: 300 MiB of 1 KiB objects in ~0.17 s)."""
     per_obj = ALLOC_S_PER_OBJ + spec.size * max(spec.touch, 0.0) / FAULT_BYTES_PER_S
+    if spec.size > 32 * KiB:
+        per_obj += LARGE_ALLOC_S  # mcache.allocLarge: mheap lock, page search, span setup
     return spec.size / per_obj
 
 

@@ -43,10 +43,11 @@ LIMITER_CAPACITY_PER_PROC_S = 1.0  # runtime/mgclimit.go: capacityPerProc = 1e9 
 # A 2-core linux/amd64 machine like the one the corpus was recorded on. These are costs, not
 # runtime rules: they set timing fields and the mutator/GC race, not the heap formulas.
 ALLOC_S_PER_OBJ = 25e-9  # mallocgc fast path + a write
+LARGE_ALLOC_S = 20e-6  # a large object: mheap.alloc under the heap lock, span setup
 FAULT_BYTES_PER_S = 1.5 * GiB  # first touch (page fault + zeroing) of non-resident memory
 ZERO_BYTES_PER_S = 4 * GiB  # memclr of resident memory
-MARK_SCAN_BYTES_PER_S = 1.0e9  # scanning pointerful heap, per CPU
-MARK_S_PER_OBJ = 8e-9  # greyobject/scanobject per marked object, per CPU
+MARK_SCAN_BYTES_PER_S = 3.0e9  # scanning pointerful heap, per CPU
+MARK_S_PER_OBJ = 15e-9  # greyobject/scanobject per marked object, per CPU
 MARK_FIXED_S = 60e-6  # root marking, per cycle
 STW_SWEEP_TERM_S = 25e-6
 STW_MARK_TERM_S = 20e-6
@@ -163,6 +164,7 @@ class Cycle:
     scan_stack_bytes: int
     scan_globals_bytes: int
     marked_objs: int
+    expected_scan: int = 0
     assist_s: float = 0.0
     bg_s: float = 0.0  # dedicated + fractional workers
     idle_s: float = 0.0
@@ -253,6 +255,7 @@ class Runtime:
         self.last_sample_key = None
         self.peak_rss = 0
         self._faulted = 0
+        self._assist_rate = 0.0
         self._zeroed_res = 0
         self.grown_bytes = 0  # heap growth not yet paid for in mutator time (sysMap)
 
@@ -312,7 +315,8 @@ class Runtime:
 
     @property
     def heap_inuse(self) -> int:
-        return self.heap_sys - self.heap_idle
+        """Bytes in in-use spans (mheap_.pages in use by mSpanInUse spans)."""
+        return sum(r.nspans * r.sp for r in self.runs) * PAGE
 
     @property
     def heap_free(self) -> int:
@@ -708,10 +712,12 @@ class Runtime:
             dt = t_end - self.now
             cyc = self.cycle
             factor = 1.0
+            self._assist_rate = 0.0
             if cyc is not None:
-                dt = min(dt, self._mark_remaining_s())
                 if objs_per_s:
-                    factor = self._assist_factor(objs_per_s * elem)
+                    factor, self._assist_rate, cap = self._assist(objs_per_s * elem)
+                    dt = min(dt, cap)
+                dt = min(dt, self._mark_remaining_s())
             else:
                 if self.gcpercent >= 0 and self.last_gc_end_s >= 0:
                     dt = min(dt, max(0.0, self.last_gc_end_s + FORCEGC_PERIOD_S - self.now))
@@ -758,34 +764,59 @@ class Runtime:
         return done
 
     def _mark_rate_cpus(self) -> float:
-        """CPUs marking: the 25% background workers plus idle Ps (idle-priority workers)."""
+        """CPUs marking in the background: the 25% workers (dedicated/fractional,
+        mgcpacer.go startCycle) plus idle Ps running idle-priority workers."""
         return max(GC_BACKGROUND_UTILIZATION * self.procs, self.procs - self.mutator_busy)
 
     def _mark_remaining_s(self) -> float:
         cyc = self.cycle
-        return cyc.work_cpu_s / self._mark_rate_cpus() if cyc else INF
+        return cyc.work_cpu_s / (self._mark_rate_cpus() + self._assist_rate) if cyc else INF
 
-    def _assist_factor(self, alloc_bytes_per_s: float) -> float:
-        """Mutator assists (runtime/mgcmark.go gcAssistAlloc, pacing by mgcpacer.go revise):
-        when the background workers cannot finish the cycle's work before the heap reaches the
-        goal, allocating goroutines do mark work in proportion to what they allocate, which
-        slows their allocation. Returns the fraction of the allocation rate that remains.
-        The CPU limiter turns assists off (the heap then overshoots)."""
+    def _assist(self, alloc_bytes_per_s: float) -> tuple[float, float, float]:
+        """Mutator assists (runtime/mgcmark.go gcAssistAlloc, paced by mgcpacer.go revise).
+        In scan-work units W (bytes scanned):
+
+            expected = lastHeapScan + lastStackScan + globalsScan
+            if work > expected: goal = min(extrapolated goal, (1+GOGC/100)*goal); expected = maxScanWork
+            if heapLive > goal: goal = 1.1*goal (maxOvershoot); expected = maxScanWork
+            assistWorkPerByte = max(expected - work, 1000) / max(goal - heapLive, 1)
+
+        Background workers' credit pays first; the allocating goroutine does the rest, which
+        slows its allocation once it has no spare CPU. The CPU limiter turns assists off.
+        Returns (allocation-rate factor, assist CPUs, step cap)."""
         cyc = self.cycle
-        if cyc is None or self.limiter_enabled:
-            return 1.0
+        if cyc is None or self.limiter_enabled or alloc_bytes_per_s <= 0:
+            return 1.0, 0.0, INF
         goal = self.heap_goal()
-        if goal == U64MAX:
-            return 1.0
-        runway = goal - self.heap_live
+        if goal >= U64MAX:
+            return 1.0, 0.0, INF
+        w_total = max(cyc.scan_heap_bytes + cyc.scan_stack_bytes + cyc.scan_globals_bytes, 1)
+        c_total = max(cyc.work_total_cpu_s, 1e-12)
+        w_per_cpu = w_total / c_total
+        work = (c_total - cyc.work_cpu_s) * w_per_cpu
+        expected = cyc.expected_scan
+        max_scan = w_total
+        live = self.heap_live
+        if work > expected and expected > 0:
+            ext = int((goal - cyc.triggered) / expected * max_scan) + cyc.triggered
+            hard = int((1.0 + max(self.gcpercent, 0) / 100.0) * goal)
+            goal = min(ext, hard)
+            expected = max_scan
+        if live > goal:
+            goal = int(goal * 1.1)
+            expected = max_scan
+        runway = max(goal - live, 1)
+        awpb_w = max(expected - work, 1000) / runway
         bg = self._mark_rate_cpus()
-        t_mark = cyc.work_cpu_s / bg
-        if runway > 0 and alloc_bytes_per_s * t_mark <= runway:
-            return 1.0
-        # fraction f of the mutator's time spent assisting: the mutator's CPU joins the mark
-        need = alloc_bytes_per_s * t_mark / max(runway, 1.0)
-        f = min(0.95, max(0.0, 1.0 - 1.0 / max(need, 1.0)))
-        return 1.0 - f
+        debt = alloc_bytes_per_s * awpb_w / w_per_cpu  # CPUs of mark work the allocation needs
+        m = self.mutator_busy
+        cap = max(runway / alloc_bytes_per_s / 4, 20e-6)
+        if debt <= bg:
+            return 1.0, 0.0, cap
+        if m + (debt - bg) <= 1.0:
+            return 1.0, debt - bg, cap
+        k = min(1.0, max(0.0, (1.0 + bg) / (m + debt)))
+        return k, max(0.0, 1.0 - m * k), cap
 
     def _background(self, dt: float, cyc: Cycle | None) -> None:
         """Mark progress, the CPU limiter and the background scavenger over ``dt``."""
@@ -797,12 +828,13 @@ class Runtime:
             idle = max(0.0, cpus * dt - bg)
             cyc.bg_s += bg
             cyc.idle_s += idle
-            cyc.work_cpu_s = max(0.0, cyc.work_cpu_s - cpus * dt)
+            cyc.assist_s += self._assist_rate * dt
+            cyc.work_cpu_s = max(0.0, cyc.work_cpu_s - (cpus + self._assist_rate) * dt)
         # the GC CPU limiter (runtime/mgclimit.go): fill += gcTime - mutatorTime, capacity
         # GOMAXPROCS x 1 s; enabled while full. Idle time is not counted.
         if self.p.memory_limit:
             total = self.procs * dt
-            gc_t = GC_BACKGROUND_UTILIZATION * self.procs * dt if cyc is not None else 0.0
+            gc_t = (GC_BACKGROUND_UTILIZATION * self.procs + self._assist_rate) * dt if cyc is not None else 0.0
             idle = max(0.0, total - gc_t - self.mutator_busy * dt) if cyc is None else 0.0
             total -= idle
             self.limiter_fill = min(self.procs * LIMITER_CAPACITY_PER_PROC_S,
@@ -903,6 +935,7 @@ class Runtime:
                            triggered=triggered, goal_at_start=goal_at_start, work_cpu_s=work,
                            work_total_cpu_s=work, scan_heap_bytes=scan_heap, scan_stack_bytes=scan_stack,
                            scan_globals_bytes=self.globals_scan, marked_objs=marked_objs,
+                           expected_scan=self.last_heap_scan + self.stack_scan + self.globals_scan,
                            mark_start_s=self.now + STW_SWEEP_TERM_S)
         # sweep termination STW
         self.now += STW_SWEEP_TERM_S
@@ -1179,6 +1212,8 @@ class Runtime:
             "mallocs": m["Mallocs"], "frees": m["Frees"], "pause_total_ns": m["PauseTotalNs"],
             "gc_cpu_fraction": m["GCCPUFraction"], "heap_live_bytes": self.heap_live,
             "heap_goal_bytes": min(self.heap_goal(), U64MAX), "trigger_bytes": min(self.trigger(), U64MAX),
+            "memory_limit_goal_bytes": min(self.memory_limit_heap_goal(), U64MAX),
+            "heap_marked_bytes": self.heap_marked,
         })
         rss = self.rss()
         self.peak_rss = max(self.peak_rss, rss)
