@@ -44,9 +44,18 @@ LIVE_JS = r"""
 (function () {
   var g = window.gomem, view = g.view, status = document.getElementById("live-status");
   g.updates = 0; g.ended = false;
-  var pending = false;
-  function redraw() { pending = false; view.refresh(); }
-  function schedule() { if (!pending) { pending = true; requestAnimationFrame(redraw); } }
+  // redraw at most every max(250 ms, 5x the last redraw): long histories stay cheap
+  var pending = false, last = 0, cost = 0;
+  function redraw() {
+    pending = false; last = performance.now();
+    view.refresh(); cost = performance.now() - last;
+  }
+  function schedule() {
+    if (pending) return;
+    pending = true;
+    var wait = Math.max(0, last + Math.max(250, 5 * cost) - performance.now());
+    setTimeout(function () { requestAnimationFrame(redraw); }, wait);
+  }
   function setStatus(cls, text) { status.className = "live " + cls; status.textContent = text; }
   if (!window.EventSource) { setStatus("", "static (no EventSource)"); return; }
   if (g.data.done) { setStatus("ended", "recorded"); return; }
