@@ -156,3 +156,21 @@ def test_cli_report_errors_are_messages(tmp_path, capsys):
     assert "key=value" in capsys.readouterr().err
     assert main(["report", str(p), "--whatif", "colour=blue"]) == 2
     assert "unknown setting" in capsys.readouterr().err
+
+
+def test_cli_report_overlays_whatif_predictions(tmp_path):
+    out = tmp_path / "w.html"
+    assert main(["report", str(SEED_RUN), "--whatif", "gogc=50", "--whatif", "memlimit=3GiB",
+                 "--html", str(out), "--no-explain"]) == 0
+    html = out.read_text()
+    data = json.loads(re.search(r'<script id="gomem-data" type="application/json">(.*?)</script>', html, re.S).group(1))
+    labels = [r["label"] for r in data["runs"]]
+    assert labels[0].endswith("seed/base") and labels[1:] == ["whatif GOGC=50", "whatif GOGC=100 GOMEMLIMIT=3GiB"]
+    rec, g50, lim = data["runs"]
+    assert g50["meta"]["predicted"] is True and g50["meta"]["whatif"] == "GOGC=50"
+    # the same program: the live heap is still 2 GiB; GOGC=50 lowers the heap goal to 1.5x live
+    assert max(rec["gc"]["heap_live_bytes"]) == 2 * GiB
+    assert max(g50["gc"]["heap_live_bytes"]) == pytest.approx(2 * GiB, rel=0.01)
+    assert max(g50["gc"]["heap_goal_bytes"]) < max(rec["gc"]["heap_goal_bytes"])
+    assert lim["limits"]["memory_limit_bytes"] == 3 * GiB
+    assert max(h for h in lim["memstats"]["held_bytes"] if h is not None) <= 3 * GiB * 1.02
