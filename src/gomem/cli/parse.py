@@ -129,7 +129,7 @@ class Summary:
         if meta.get("go_version"):
             extra.append(f"Go {meta['go_version']}")
         if meta.get("go_version_hint"):
-            extra.append("gctrace format of Go " + ", ".join(meta["go_version_hint"]))
+            extra.append(f"trace formats of Go {meta['go_version_hint']}")
         if meta.get("settings"):
             extra.append("settings " + ", ".join(f"{k}={v}" for k, v in meta["settings"].items()))
         extra.append(f"{unknown} lines not understood")

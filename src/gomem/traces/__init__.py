@@ -20,6 +20,7 @@ from ..errors import InputError
 from ..timeline import Timeline, TimelineBuilder
 from .reader import Follow, iter_lines, kind_of_path, open_binary
 from .rundir import RunDir
+from .gctrace import version_hint
 from .stream import FORMATS, TextParser
 
 #: every --format name: the line formats plus whole-path ones
@@ -110,7 +111,7 @@ def read(paths: str | Path | Iterable[str | Path], format: str | None = None, st
     ``meta``: ``source`` (the path, or the list of paths), ``formats`` (detected),
     ``go_version`` when a source says it (``go1.19.1`` in a Prometheus ``go_info``, a run's
     meta, a ``go1.27`` directory, ``go version`` text), ``go_version_hint`` (what the gctrace
-    and scavtrace formats imply, e.g. ``1.18+``), ``settings`` when known, and
+    and scavtrace formats imply, e.g. ``1.18-1.20``), ``settings`` when known, and
     ``unknown_lines`` / ``unknown_examples`` (``file:line: text``). Process indexes are per
     source (a gctrace log and an RSS CSV of the same run are both process 0).
     """
@@ -145,7 +146,8 @@ def read(paths: str | Path | Iterable[str | Path], format: str | None = None, st
             if k == "settings":
                 meta.setdefault("settings", {}).update(v)
             elif k == "go_version_hint":
-                meta["go_version_hint"] = sorted(set(meta.get("go_version_hint", [])) | set(v))
+                old = meta.get("go_version_hint")
+                meta["go_version_hint"] = version_hint([old, v]) if old else v
             else:
                 meta.setdefault(k, v)
     meta["formats"] = formats

@@ -383,3 +383,37 @@ def fast_json_chunk(chunk: bytes, parser: GctraceParser, first_lineno: int) -> b
             flat[2 * j + 2::w] = [',"' + keys[j + 1] + '":'] * n
     flat[w - 1::w] = ["}\n"] * n
     return "".join(flat).encode("ascii")
+
+
+def _range(text: str) -> tuple[int, int] | None:
+    t = text.strip()
+    try:
+        if t.startswith("<="):
+            return 0, int(t[2:].split(".")[1])
+        if t.startswith("<"):
+            return 0, int(t[1:].split(".")[1]) - 1
+        if t.endswith("+"):
+            return int(t[:-1].split(".")[1]), 999
+        if "-" in t:
+            a, b = t.split("-")
+            return int(a.split(".")[1]), int(b.split(".")[1])
+        return int(t.split(".")[1]), int(t.split(".")[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def version_hint(ranges) -> str | None:
+    """The Go versions that fit every format seen: ``{"1.17-1.20", "1.18+"}`` -> ``"1.18-1.20"``.
+    Formats of different versions in one stream (two programs) -> the ranges joined by ``|``."""
+    parsed = [r for r in (_range(x) for x in ranges) if r is not None]
+    if not parsed:
+        return None
+    lo = max(r[0] for r in parsed)
+    hi = min(r[1] for r in parsed)
+    if lo > hi:
+        return "|".join(sorted(set(ranges)))
+    if hi == 999:
+        return f"1.{lo}+"
+    if lo == 0:
+        return f"<=1.{hi}"
+    return f"1.{lo}" if lo == hi else f"1.{lo}-1.{hi}"

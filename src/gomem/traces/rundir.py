@@ -18,6 +18,7 @@ from typing import Any, Iterator
 from ..errors import InputError
 from ..units import parse_size
 from .reader import iter_lines, open_binary, read_text
+from .gctrace import version_hint
 from .stream import TextParser
 
 RUN_FILES = ("meta.json", "gc.jsonl", "stderr.log", "gctrace.log", "memstats.jsonl", "rss.csv", "events.jsonl",
@@ -118,8 +119,8 @@ class RunDir:
             self.examples += [(str(path), ln, t) for ln, t in tp.examples]
         for k, v in tp.detected_meta().items():
             if k == "go_version_hint":
-                self.meta.setdefault("go_version_hint", [])
-                self.meta["go_version_hint"] = sorted(set(self.meta["go_version_hint"]) | set(v))
+                old = self.meta.get("go_version_hint")
+                self.meta["go_version_hint"] = version_hint([old, v]) if old else v
             elif k == "settings":
                 self.meta.setdefault("settings", {}).update(v)
             else:

@@ -16,7 +16,7 @@ from collections import Counter
 from typing import Any, Iterable, Iterator
 
 from ..errors import InputError
-from .gctrace import GctraceParser
+from .gctrace import GctraceParser, version_hint
 from .jsondoc import records_from_json
 from .memstats import MemStatsTextParser
 from .prom import HEADER_RE, PromParser, is_sample_line
@@ -263,8 +263,9 @@ class TextParser:
     # -- what was seen ------------------------------------------------------------------------
     def detected_meta(self) -> dict[str, Any]:
         meta = dict(self.meta)
-        if self.gc.versions:
-            meta["go_version_hint"] = sorted(self.gc.versions)
+        hint = version_hint(self.gc.versions)
+        if hint:
+            meta["go_version_hint"] = hint
         return meta
 
 
