@@ -168,9 +168,27 @@
             var txt = (runs.length > 1 ? run.label + ": " : "") + "peak " + pk.what + " " + fmtBytes(pk.bytes) + " @ " + (+pk.t_s).toFixed(2) + " s";
             var w = ctx.measureText(txt).width;
             var tx = Math.min(px + 10 * pr, u.bbox.left + u.bbox.width - w - 4 * pr);
-            var ty = runs.length > 1 ? u.bbox.top + (14 + 16 * ri) * pr : Math.max(py - 10 * pr, u.bbox.top + 14 * pr);
+            var hasBd = runs.length === 1 && pk.breakdown && Object.keys(pk.breakdown).length;
+            var ty = runs.length > 1 ? u.bbox.top + (14 + 16 * ri) * pr
+                                     : Math.max(py - (hasBd ? 26 : 10) * pr, u.bbox.top + 14 * pr);
             ctx.fillStyle = "rgba(255,255,255,0.85)"; ctx.fillRect(tx - 2 * pr, ty - 12 * pr, w + 4 * pr, 16 * pr);
             ctx.fillStyle = pc; ctx.fillText(txt, tx, ty);
+            // one run: the breakdown of the peak (explain) on a line below
+            var bd = pk.breakdown || {}, parts = [];
+            if (runs.length === 1) {
+              Object.keys(bd).forEach(function (k) {
+                if (bd[k] >= 0.01 * pk.bytes && parts.length < 5)
+                  parts.push(k.replace(/_bytes$/, "").replace(/_/g, " ") + " " + fmtBytes(bd[k]));
+              });
+            }
+            if (parts.length) {
+              ctx.font = (11 * pr) + "px sans-serif";
+              var t2 = "= " + parts.join(" + "), w2 = ctx.measureText(t2).width;
+              var tx2 = Math.max(u.bbox.left + 2 * pr, Math.min(tx, u.bbox.left + u.bbox.width - w2 - 4 * pr));
+              var ty2 = ty + 15 * pr;
+              ctx.fillStyle = "rgba(255,255,255,0.85)"; ctx.fillRect(tx2 - 2 * pr, ty2 - 11 * pr, w2 + 4 * pr, 15 * pr);
+              ctx.fillStyle = pc; ctx.fillText(t2, tx2, ty2);
+            }
           }
         }
       });
@@ -224,7 +242,7 @@
                       scale: {range: function (u, lo, hi) {
                         // room above the data for the peak labels
                         var n = state.payload.runs.length;
-                        return [0, Math.max(hi, 1) * (n > 1 ? 1.06 + 0.07 * n : 1.1)]; }}};
+                        return [0, Math.max(hi, 1) * (n > 1 ? 1.06 + 0.07 * n : 1.16)]; }}};
       state.charts.memory = makeChart(memEl, "Memory", b.mem, byteAxis, width(), options.memHeight || 420,
                                       [markersPlugin(function () { return state.payload; })], syncKey, xr);
       if (b.cpu.series.length) {
