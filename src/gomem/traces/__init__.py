@@ -60,7 +60,7 @@ class Source:
         if self.kind == "timeline":
             try:
                 tl = Timeline.load(self.path)
-            except (ValueError, OSError, KeyError) as e:
+            except Exception as e:  # zipfile, numpy and json errors of a damaged file
                 raise InputError(f"not a saved gomem Timeline: {e}", path=self.path) from None
             self.timeline = tl
             self.meta = dict(tl.meta)

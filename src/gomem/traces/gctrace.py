@@ -257,15 +257,16 @@ class GctraceParser:
 
     def _join(self, text: str) -> dict[str, Any] | None:
         frag = self._frag or ""
-        body = text.lstrip("\t ") if not text[:1].isdigit() else text
-        for k in range(len(frag), 2, -1):
-            m = GC_RE.match(frag[:k] + body)
-            if m and m.end() >= k:
-                rec, version = _gc_record(m, self._frag_seq, 0)
-                rec["process"] = self._process_for(rec["num"])
-                self.versions.add(version)
-                self._frag = None
-                return rec
+        bodies = [text] if text == text.lstrip() else [text, text.lstrip()]
+        for body in bodies:
+            for k in range(len(frag), 2, -1):
+                m = GC_RE.match(frag[:k] + body)
+                if m and m.end() >= k:
+                    rec, version = _gc_record(m, self._frag_seq, 0)
+                    rec["process"] = self._process_for(rec["num"])
+                    self.versions.add(version)
+                    self._frag = None
+                    return rec
         return None
 
 
