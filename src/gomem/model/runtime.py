@@ -198,6 +198,8 @@ class Runtime:
         # heap
         self.heap = PageHeap(arena_steps=profile.arena_steps)
         self.runs: list[Run] = []
+        self.inuse_pages = 0  # pages of in-use spans (HeapInuse / 8 KiB)
+        self.nspans_total = 0
         self.partial: dict[tuple, list[Run]] = {}  # span class -> runs with free slots
         self.heap_alloc = 0  # HeapAlloc: bytes of allocated, unswept objects
         self.total_alloc = 0
@@ -316,7 +318,7 @@ class Runtime:
     @property
     def heap_inuse(self) -> int:
         """Bytes in in-use spans (mheap_.pages in use by mSpanInUse spans)."""
-        return sum(r.nspans * r.sp for r in self.runs) * PAGE
+        return self.inuse_pages * PAGE
 
     @property
     def heap_free(self) -> int:
@@ -325,7 +327,7 @@ class Runtime:
     def _nonheap_sys(self) -> tuple[int, int, int, int, int]:
         """(MSpanSys, MCacheSys, BuckHashSys, GCSys, OtherSys). Heap metadata grows with the
         heap arenas (runtime/mheap.go sysAlloc: heapArena, and the heap bitmap up to 1.21)."""
-        nspans = sum(r.nspans for r in self.runs) + 64
+        nspans = self.nspans_total + 64
         mspan = -(-nspans * MSPAN_BYTES // (16 * KiB)) * 16 * KiB
         mcache = 16 * KiB
         buck = 4 * KiB
@@ -503,7 +505,7 @@ class Runtime:
         if left > 0 or reserve_spans:
             nspans = max(-(-left // per), reserve_spans)
             for run in self._new_runs(key, elem, sp, per, nspans, spec, large):
-                k = min(left, run.cap)
+                k = min(left, run.nspans * run.per - run.nalloc)
                 run.nalloc += k
                 left -= k
                 if k:
@@ -563,10 +565,21 @@ class Runtime:
                 # small objects: allocations in dirty spans are zeroed, and a page with any
                 # written object is resident
                 resident = npg if spec.touch > 0 else dirty
-            resident = max(resident, res)
-            run = Run(key, elem, sp, per, start, k, spec.pointers, min(npg, resident), spec.touch, large)
-            self._faulted += run.res - min(res, run.res)
+            resident = min(npg, max(resident, res))
+            self._faulted += resident - min(res, resident)
             self._zeroed_res += min(res, dirty)
+            self.inuse_pages += npg
+            self.nspans_total += k
+            last = self.runs[-1] if self.runs else None
+            if (not large and last is not None and last.key == key and last.start + last.nspans * sp == start
+                    and last.touch == spec.touch):
+                # contiguous with the last run of this span class: one run (fewer records)
+                last.nspans += k
+                last.res += resident
+                if not runs or runs[-1] is not last:
+                    runs.append(last)
+                continue
+            run = Run(key, elem, sp, per, start, k, spec.pointers, resident, spec.touch, large)
             self.runs.append(run)
             runs.append(run)
         if self.p.memory_limit and scav_total:
@@ -1073,6 +1086,8 @@ class Runtime:
             r.nmark = 0
             if r.nalloc <= 0:
                 heap.free(r.start, r.npages, r.res)
+                self.inuse_pages -= r.npages
+                self.nspans_total -= r.nspans
                 continue
             need = -(-r.nalloc // r.per)
             if need < r.nspans:
@@ -1080,6 +1095,8 @@ class Runtime:
                 fres = r.res * fp // r.npages
                 heap.free(r.start + need * r.sp, fp, fres)
                 r.res -= fres
+                self.inuse_pages -= fp
+                self.nspans_total -= r.nspans - need
                 r.nspans = need
             keep.append(r)
             if not r.large and r.nalloc < r.cap:
@@ -1170,7 +1187,7 @@ class Runtime:
         next_gc = self.heap_goal()
         elapsed = max(self.now, 1e-9)
         frac = self.gc_cpu_s / (elapsed * self.procs)
-        nspans = sum(r.nspans for r in self.runs)
+        nspans = self.nspans_total
         return {
             "Alloc": self.heap_alloc, "TotalAlloc": self.total_alloc,
             "Sys": heap_sys + self.stack_inuse + mspan + mcache + buck + gcsys + other,
