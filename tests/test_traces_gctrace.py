@@ -45,3 +45,27 @@ def test_every_field_of_a_go127_line():
         "heap_goal_bytes": 401 * MiB, "stacks_bytes": 0, "globals_bytes": 0, "procs": 2,
         "forced": True, "seq": 7,
     }
+
+
+def test_fast_path_takes_clean_chunks_and_equals_the_line_parser():
+    import json
+
+    from gomem.traces.gctrace import fast_json_chunk
+
+    lines = [f"gc {n} @{n * 0.5:.3f}s {n % 7}%: 0.017+1.2+0.004 ms clock, 0.035+0.10/2.2/0+0.009 ms cpu, "
+             f"{n}->{n + 1}->{n // 2} MB, {n + 2} MB goal, 0 MB stacks, 0 MB globals, 4 P" + (" (forced)" if n % 5 == 0 else "")
+             for n in (1, 2, 3, 4, 5, 1, 2, 10, 11)]
+    chunk = ("\n".join(lines) + "\n").encode()
+    p = GctraceParser()
+    out = fast_json_chunk(chunk, p, 10)
+    assert out is not None
+    slow_p = GctraceParser()
+    slow = [r for i, line in enumerate(lines, 10) for r in slow_p.feed(line, i)]
+    fast = [json.loads(x) for x in out.decode().splitlines()]
+    assert fast == slow
+    assert [r["process"] for r in fast] == [0, 0, 0, 0, 0, 1, 1, 1, 1]
+    assert (p.process, p.last_num) == (1, 11)
+    # anything irregular goes to the line parser
+    assert fast_json_chunk(chunk.replace(b"@2.500s", b"@2..500s"), GctraceParser(), 1) is None
+    assert fast_json_chunk(chunk.replace(b"4 P\n", b"04 P\n", 1), GctraceParser(), 1) is None
+    assert fast_json_chunk(chunk + b"hello\n", GctraceParser(), 1) is None

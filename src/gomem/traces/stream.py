@@ -46,7 +46,9 @@ EXPECTED = {
     "memstats": "MemStats fields ('name: N unit' pairs such as 'HeapSys: 4159 MB', at least two)",
 }
 JSON_MAX_LINES = 1_000_000
-JSON_MAX_CHARS = 256 << 20
+JSON_MAX_CHARS = 64 << 20
+#: how a line inside a JSON document may start
+_JSON_STARTS = frozenset('{}[]",:-0123456789tfnNI')
 MAX_EXAMPLES = 5
 
 
@@ -214,6 +216,11 @@ class TextParser:
 
     def _json_more(self, text: str, lineno: int | None) -> list[dict[str, Any]]:
         assert self._jbuf is not None
+        first = text.lstrip()[:1]
+        if first and first not in _JSON_STARTS:
+            # no line of a JSON document starts so (e.g. "gc 1 @..."): it was not one
+            out = self._json_close(force_fail=True)
+            return out + self._dispatch(text, lineno)
         self._jbuf.append((lineno, text))
         self._jdepth += _depth(text)
         self._jchars += len(text)
@@ -221,17 +228,18 @@ class TextParser:
             return []
         return self._json_close()
 
-    def _json_close(self) -> list[dict[str, Any]]:
+    def _json_close(self, force_fail: bool = False) -> list[dict[str, Any]]:
         buf, self._jbuf = self._jbuf or [], None
         if not buf:
             return []
-        try:
-            obj = json.loads("\n".join(t for _, t in buf))
-            recs = self._json_records(obj, buf[0][0])
-            if recs is not None:
-                return recs
-        except (ValueError, RecursionError):
-            pass
+        if not force_fail:
+            try:
+                obj = json.loads("\n".join(t for _, t in buf))
+                recs = self._json_records(obj, buf[0][0])
+                if recs is not None:
+                    return recs
+            except (ValueError, RecursionError):
+                pass
         # not one JSON document after all: its first line is not understood, the others get
         # their own chance
         self._unknown(buf[0][0], buf[0][1])
@@ -242,7 +250,7 @@ class TextParser:
 
     def finish(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        if self._jbuf is not None:
+        while self._jbuf is not None:
             out += self._json_close()
         if self.prom.active:
             out += self._prom_flush()
