@@ -37,7 +37,7 @@ def read_run(path: str):
 
 def labels_for(paths: list[str]) -> list[str]:
     """Short distinct labels: the paths less their common leading directories."""
-    parts = [Path(os.path.abspath(p)).parts for p in paths]
+    parts = [Path(os.path.abspath(p)).parts[1:] or (p,) for p in paths]  # less the root "/"
     if len(parts) == 1:
         tail = parts[0][-3:] if len(parts[0]) >= 3 else parts[0]
         return ["/".join(tail)]
@@ -131,9 +131,9 @@ def command(runs, html_out, png_out, svg_out, labels, title, whatifs, no_explain
         raise UsageError(f"{len(labels)} --label for {len(runs)} runs: give one per RUN, in order")
     names = list(labels) if labels else labels_for(list(runs))
     pairs = [(read_run(r), name) for r, name in zip(runs, names)]
-    for tl, name in pairs:
-        if len(tl) == 0:
-            raise InputError("nothing to draw: no GC cycles, MemStats or RSS samples found", path=name)
+    for (tl, _), path in zip(pairs, runs):
+        if not any(k in tl for k in ("gc", "memstats", "rss")):
+            raise InputError("nothing to draw: no GC cycles, MemStats or RSS samples found", path=path)
     if whatifs:
         from ..tuning.whatif import predict
 

@@ -133,7 +133,7 @@ def figure(data: Mapping[str, Any], *, width_in: float = 14, height_in: float = 
         for t, name in zip(ev.get("t_s") or [], ev.get("name") or []):
             if t is not None and name not in (None, "start"):
                 ax.axvline(t, color="#b44", linestyle=":", linewidth=1)
-                ax.text(t, 0.98, f" {name}", transform=tick, color="#b44", fontsize=8, va="top")
+                ax.text(t, 0.06, f" {name}", transform=tick, color="#b44", fontsize=8, va="bottom")
         lim = r.get("limits") or {}
         for mid in ("memory_limit", "container_limit"):
             v = lim.get(f"{mid}_bytes")
