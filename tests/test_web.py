@@ -188,3 +188,12 @@ def test_static_recordings_and_errors(tmp_path, capsys):
         busy = s.getsockname()[1]
         assert main(["dashboard", "--port", str(busy), "--linger", "0", str(p)]) == 2
         assert "cannot listen" in capsys.readouterr().err
+
+
+def test_a_finished_recording_page_has_its_verdict(tmp_path):
+    p = tmp_path / "a.npz"
+    small_timeline().save(p)
+    with serve(p) as srv:
+        status, _, body = request(srv.url, "/")
+        assert status == 200
+        assert b"Summary" in body and b"GC cycles" in body and b'class="verdict' in body

@@ -364,6 +364,8 @@ class _HTTPServer(http.server.ThreadingHTTPServer):
 
     def page(self) -> str:
         dash = self.dashboard
+        if dash.rec.done and dash._panel_data_version != dash.rec.version:
+            dash.update_panel()  # a finished recording: the page gets no updates, so the verdict now
         data = dash.payload(explain=False)
         with dash.panel_lock:
             if dash.panel and data["runs"]:
