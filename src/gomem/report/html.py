@@ -13,7 +13,7 @@ from ..timeline import Timeline, json_default
 from ..units import format_size
 from .data import payload as make_payload
 
-ASSETS = ("uPlot.iife.min.js", "uPlot.min.css", "charts.js", "report.css")
+ASSETS = ("uPlot.iife.min.js", "uPlot.min.css", "charts.js", "report.css", "uPlot.LICENSE")
 
 
 def asset(name: str) -> str:
@@ -112,7 +112,9 @@ PAGE = """<!DOCTYPE html>
 </main>
 <footer>Made by gomem. Drag on a chart to zoom in on a time range, double-click to zoom out; click a legend entry to hide or show a line. Ticks along the bottom mark GC cycles.</footer>
 <script id="gomem-data" type="application/json">{data}</script>
-<script>{uplot_js}</script>
+<script>/* uPlot 1.6.32, vendored unchanged. Its licence:
+{uplot_license}*/
+{uplot_js}</script>
 <script>{charts_js}</script>
 <script>
 window.gomem = {{data: JSON.parse(document.getElementById("gomem-data").textContent)}};
@@ -138,6 +140,7 @@ def page(data: Mapping[str, Any], *, subtitle: str = "", header_extra: str = "",
         uplot_css=asset("uPlot.min.css"),
         report_css=asset("report.css"),
         uplot_js=asset("uPlot.iife.min.js"),
+        uplot_license=asset("uPlot.LICENSE").replace("*/", "* /"),
         charts_js=asset("charts.js"),
         script_extra=script_extra,
         csp_extra=csp_extra,
