@@ -142,6 +142,10 @@ def test_cli_report_writes_html_png_svg(tmp_path):
     assert data["title"] == "two runs"
     assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
     assert "<svg" in (tmp_path / "r.svg").read_text()
+    assert main(["report", str(runs), "--json", f"{out}.json"]) == 0
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["title"].startswith("gomem report: ") and data["title"].endswith("/a.npz")
+    assert len(data["runs"][0]["rss"]["rss_bytes"]) == 200 and data["runs"][0]["explain"]["verdict"]
 
 
 def test_cli_report_errors_are_messages(tmp_path, capsys):

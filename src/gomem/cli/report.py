@@ -109,12 +109,13 @@ def _write(path: str, data: str | bytes) -> None:
               f"The default when no output is named: {DEFAULT_HTML}.")
 @click.option("--png", "png_out", metavar="FILE", help="Write a PNG picture.")
 @click.option("--svg", "svg_out", metavar="FILE", help="Write an SVG picture.")
+@click.option("--json", "json_out", metavar="FILE", help="Write what the charts draw (series, peak, verdict, summary) as JSON ('-': stdout).")
 @click.option("--label", "labels", multiple=True, metavar="TEXT", help="A label per RUN, in order (default: from the paths).")
 @click.option("--title", help="The report's title.")
 @click.option("--whatif", "whatifs", multiple=True, metavar="K=V,...",
               help=f"Overlay the first run's prediction under other settings ({WHATIF_KEYS}); repeatable.")
 @click.option("--no-explain", is_flag=True, help="Leave out the verdict of gomem explain.")
-def command(runs, html_out, png_out, svg_out, labels, title, whatifs, no_explain):
+def command(runs, html_out, png_out, svg_out, json_out, labels, title, whatifs, no_explain):
     """Draw RUN... (run directories, gctrace logs, MemStats text, corpus directories, saved
     Timelines) over time: live heap, heap goal, HeapSys, held, released, RSS, GOMEMLIMIT and the
     container's limit, GC cycles and GC CPU, the peak with its breakdown, and the verdict of
@@ -146,9 +147,19 @@ def command(runs, html_out, png_out, svg_out, labels, title, whatifs, no_explain
             tl = pred.timeline
             tl.meta = {**tl.meta, "predicted": True, "whatif": pred.settings.label()}
             pairs.append((tl, f"whatif {pred.settings.label()}"))
-    if not (html_out or png_out or svg_out):
+    if not (html_out or png_out or svg_out or json_out):
         html_out = DEFAULT_HTML
     explain = not no_explain
+    if title is None:
+        title = f"gomem report: {', '.join(name for _, name in pairs)}"
+    if json_out:
+        import json
+
+        from ..report import payload
+        from ..timeline import json_default
+
+        data = payload(pairs, title=title, explain=explain)
+        _write(json_out, json.dumps(data, default=json_default, allow_nan=False, indent=1) + "\n")
     if html_out:
         _write(html_out, render_html(pairs, title=title, explain=explain))
     if png_out:
