@@ -197,3 +197,21 @@ def test_a_finished_recording_page_has_its_verdict(tmp_path):
         status, _, body = request(srv.url, "/")
         assert status == 200
         assert b"Summary" in body and b"GC cycles" in body and b'class="verdict' in body
+
+
+def test_unreadable_lines_are_named_in_the_notes(run_dir):
+    d, rec = run_dir
+    write_part(rec, small_timeline(), 0, 1.0)
+    with open(d / "gc.jsonl", "a") as f:
+        f.write("{not json\n")
+    write_part(rec, small_timeline(), 1.0, 2.0)
+    with serve(d) as srv:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            notes = json.loads(request(srv.url, "/data.json")[2])["runs"][0]["notes"]
+            if notes:
+                break
+            time.sleep(0.1)
+        lines = (d / "gc.jsonl").read_text().splitlines()
+        bad = lines.index("{not json") + 1
+        assert f"gc.jsonl:{bad}: not a JSON record" in " ".join(notes)

@@ -29,6 +29,7 @@ class Recording:
         self.meta: dict[str, Any] = dict(meta or {})
         self.records: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
         self.other: list[dict[str, Any]] = []  # kinds the charts do not draw (scav, ...)
+        self.problems: list[str] = []  # what could not be read, shown in the page's notes
         self.version = 0
         self.done = False
         self.cond = threading.Condition()
@@ -135,7 +136,6 @@ class RunDirTail:
         self.rss_header: list[str] | None = None
         self.meta_mtime: float | None = None
         self.meta: dict[str, Any] = {}
-        self.problems: list[str] = []
 
     def _read_meta(self) -> dict[str, Any] | None:
         p = self.dir / "meta.json"
@@ -166,7 +166,7 @@ class RunDirTail:
                 try:
                     r = json.loads(line)
                 except ValueError:
-                    self.problems.append(f"{self.dir / name}:{lineno}: not a JSON record")
+                    self.rec.problems.append(f"{self.dir / name}:{lineno}: not a JSON record")
                     continue
                 if isinstance(r, dict):
                     r.setdefault("kind", default_kind)
@@ -212,7 +212,7 @@ class Poller:
             try:
                 self.poll()
             except Exception as e:  # keep serving what there is; say so in the page's notes
-                self.rec.meta.setdefault("dashboard_errors", []).append(f"{type(e).__name__}: {e}")
+                self.rec.problems.append(f"reading the run: {type(e).__name__}: {e}")
             if self.rec.done:
                 return
             self.stop_event.wait(self.interval_s)

@@ -140,8 +140,11 @@ class Dashboard:
         tl = self._timeline_upto(counts)
         data = make_payload([(tl, self.label)], title=f"gomem dashboard: {self.label}", explain=explain,
                             max_points=None)
-        if not data["runs"]:
-            data["runs"] = []
+        problems = self.rec.problems
+        if data["runs"] and problems:
+            shown = problems[-5:]
+            more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+            data["runs"][0]["notes"] = list(data["runs"][0]["notes"]) + shown[:-1] + [shown[-1] + more]
         data["cursor"] = _cursor_text(counts)
         data["done"] = self.rec.done
         return data
@@ -159,7 +162,7 @@ class Dashboard:
             try:
                 data = self.payload(explain=True)
             except Exception as e:  # a half-written run explain cannot read yet: try later
-                self.rec.meta.setdefault("dashboard_errors", []).append(f"{type(e).__name__}: {e}")
+                self.rec.problems.append(f"explain: {type(e).__name__}: {e}")
                 data = None
             if data is not None and data["runs"]:
                 run = data["runs"][0]
