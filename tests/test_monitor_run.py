@@ -44,7 +44,7 @@ def gomem_run(args, **kw):
 @pytest.mark.parametrize("minor", ["1.27", "1.21", "1.19"])
 def test_peak_rss_matches_vmhwm_and_gc_count_matches_gctrace(prog, tmp_path, minor):
     out = tmp_path / "run"
-    r = gomem_run(["--out", str(out), "--hz", "50", "--", prog("hold", minor), "150", "400"])
+    r = gomem_run(["--out", str(out), "--hz", "50", "--", prog("hold", minor), "150", "600"])
     assert r.returncode == 0, r.stderr.decode()
     s = json.loads((out / "summary.json").read_text())
     stdout = (out / "stdout.log").read_text()
@@ -65,7 +65,7 @@ def test_peak_rss_matches_vmhwm_and_gc_count_matches_gctrace(prog, tmp_path, min
     assert meta["env"]["GODEBUG"] == "gctrace=1"
     # the samples are every ~20 ms from start to end
     rows = rss_rows(out)
-    assert len(rows) >= 0.7 * 50 * s["duration_s"]
+    assert len(rows) >= 0.7 * 50 * s["duration_s"], (len(rows), s["duration_s"])
     assert max(r["rss_bytes"] for r in rows) == s["peak_rss_bytes"]
 
 

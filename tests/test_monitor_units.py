@@ -152,11 +152,11 @@ def test_proc_sampler_on_a_fake_proc_root(tmp_path):
     r = s.sample(1.5)
     assert r == {"kind": "rss", "t_s": 1.5, "rss_bytes": 204800 * 1024, "pss_bytes": 150000 * 1024,
                  "anon_bytes": 200000 * 1024, "hwm_bytes": 409600 * 1024}
-    # PSS (a page-table walk) is rate limited: not again 10 ms later, again 100 ms later
-    now[0] = 0.01
-    assert s.sample(1.51)["pss_bytes"] is None
+    # PSS (a page-table walk) is rate limited: not again 100 ms later, again 200 ms later
     now[0] = 0.1
-    assert s.sample(1.6)["pss_bytes"] == 150000 * 1024
+    assert s.sample(1.6)["pss_bytes"] is None
+    now[0] = 0.2
+    assert s.sample(1.7)["pss_bytes"] == 150000 * 1024
     # the tree: RSS and anon summed, no single high-water mark
     t = ProcSampler(100, tree=True, proc_root=str(tmp_path), clock=lambda: now[0], descendants=lambda pid: [101])
     r = t.sample(2.0)

@@ -1,11 +1,11 @@
 """Resident memory of a process (or a process tree) from /proc.
 
-Per sample we read ``/proc/PID/status`` once (a few microseconds, the kernel keeps these as
-counters): ``VmRSS`` (rss_bytes), ``RssAnon`` (anon_bytes) and ``VmHWM`` (hwm_bytes, the
+Per sample we read ``/proc/PID/status`` once (kept open and re-read with pread: about 2 µs;
+the kernel keeps these as counters): ``VmRSS`` (rss_bytes), ``RssAnon`` (anon_bytes) and ``VmHWM`` (hwm_bytes, the
 kernel's own high-water mark of RSS). ``/proc/PID/smaps_rollup`` gives ``Pss`` (pss_bytes), but
 the kernel walks every page table to produce it (about 1 ms per 300 MiB resident, measured),
-so it is read only as often as keeps its cost under ``pss_budget`` of one core (0.5%): a
-sample without a fresh PSS reading has pss_bytes None. Unreadable files (another user's
+so it is read only as often as keeps its cost under ``pss_budget`` of one core (0.1%), and at
+most every 0.2 s: a sample without a fresh PSS reading has pss_bytes None. Unreadable files (another user's
 process, no smaps_rollup before Linux 4.14) give None, never an error.
 
 The process tree (``tree=True``) comes from psutil, refreshed every ``tree_refresh_s``; RSS,
@@ -27,26 +27,41 @@ import psutil
 KB = 1024
 
 
+def parse_status(data: bytes) -> dict[str, int] | None:
+    """VmRSS, RssAnon, VmHWM of the text of one /proc/PID/status, in bytes; None for a zombie
+    (whose status has no Vm lines)."""
+    out: dict[str, int] = {}
+    for key, skip in ((b"VmRSS:", 6), (b"RssAnon:", 8), (b"VmHWM:", 6)):
+        i = data.find(key)
+        if i < 0:
+            continue
+        j = data.find(b"kB", i)
+        try:
+            out[key[:-1].decode()] = int(data[i + skip:j]) * KB
+        except ValueError:
+            pass
+    return out if "VmRSS" in out else None
+
+
 def read_status(path: str) -> dict[str, int] | None:
-    """VmRSS, RssAnon, VmHWM of one /proc/PID/status, in bytes; None when the process is
-    gone or a zombie (a zombie's status has no Vm lines)."""
+    """:func:`parse_status` of a status file; None when the process is gone."""
     try:
         with open(path, "rb") as f:
             data = f.read()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return None
     except OSError:
         return None
-    out: dict[str, int] = {}
-    for line in data.split(b"\n"):
-        if line[:2] == b"Vm" or line[:3] == b"Rss":
-            key, _, rest = line.partition(b":")
-            if key in (b"VmRSS", b"RssAnon", b"VmHWM"):
-                try:
-                    out[key.decode()] = int(rest.split()[0]) * KB
-                except (ValueError, IndexError):
-                    pass
-    return out if "VmRSS" in out else None
+    return parse_status(data)
+
+
+def parse_smaps_rollup_pss(data: bytes) -> int | None:
+    i = data.find(b"\nPss:")
+    if i < 0:
+        return None
+    j = data.find(b"kB", i)
+    try:
+        return int(data[i + 5:j]) * KB
+    except ValueError:
+        return None
 
 
 def read_smaps_rollup_pss(path: str) -> int | None:
@@ -55,13 +70,48 @@ def read_smaps_rollup_pss(path: str) -> int | None:
             data = f.read()
     except OSError:
         return None
-    for line in data.split(b"\n"):
-        if line.startswith(b"Pss:"):
+    return parse_smaps_rollup_pss(data)
+
+
+class ProcFile:
+    """One /proc file kept open and re-read with ``pread`` at offset 0 (the kernel regenerates
+    it): one system call a sample instead of open/read/close, about 2 µs instead of 17 µs.
+    Reading a file of a process that has exited fails (ESRCH): the fd stays bound to the
+    process it was opened for, so a recycled PID is never read by mistake."""
+
+    __slots__ = ("path", "fd", "size")
+
+    def __init__(self, path: str, size: int = 4096):
+        self.path = path
+        self.size = size
+        try:
+            self.fd: int | None = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            self.fd = None
+
+    def read(self) -> bytes | None:
+        if self.fd is None:
+            return None
+        try:
+            data = os.pread(self.fd, self.size, 0)
+        except OSError:
+            self.close()
+            return None
+        if len(data) == self.size:  # bigger than we thought: read it whole
+            self.size *= 2
+            return self.read()
+        return data
+
+    def close(self) -> None:
+        if self.fd is not None:
             try:
-                return int(line.split()[1]) * KB
-            except (ValueError, IndexError):
-                return None
-    return None
+                os.close(self.fd)
+            except OSError:
+                pass
+            self.fd = None
+
+    def __del__(self):
+        self.close()
 
 
 def psutil_descendants(pid: int) -> list[int]:
@@ -76,7 +126,7 @@ class ProcSampler:
     descendants), or None when the process is gone."""
 
     def __init__(self, pid: int, *, tree: bool = False, proc_root: str = "/proc",
-                 pss: bool = True, pss_budget: float = 0.005, pss_min_interval_s: float = 0.05,
+                 pss: bool = True, pss_budget: float = 0.001, pss_min_interval_s: float = 0.2,
                  tree_refresh_s: float = 0.5,
                  descendants: Callable[[int], list[int]] = psutil_descendants,
                  clock: Callable[[], float] = time.monotonic):
@@ -94,21 +144,40 @@ class ProcSampler:
         self._pids = [pid]
         self._next_tree = 0.0
         self.last_hwm_bytes: int | None = None
+        self._files: dict[tuple[int, str], ProcFile] = {}
 
     def _path(self, pid: int, name: str) -> str:
         return f"{self.proc_root}/{pid}/{name}"
 
+    def _file(self, pid: int, name: str) -> ProcFile:
+        f = self._files.get((pid, name))
+        if f is None:
+            f = self._files[(pid, name)] = ProcFile(self._path(pid, name))
+        return f
+
+    def _set_pids(self, pids: list[int]) -> None:
+        keep = set(pids)
+        for key in [k for k in self._files if k[0] not in keep]:
+            self._files.pop(key).close()
+        self._pids = pids
+
+    def close(self) -> None:
+        for f in self._files.values():
+            f.close()
+        self._files.clear()
+
     def sample(self, t_s: float) -> dict | None:
         now = self.clock()
         if self.tree and now >= self._next_tree:
-            self._pids = [self.pid] + self.descendants(self.pid)
+            self._set_pids([self.pid] + self.descendants(self.pid))
             self._next_tree = now + self.tree_refresh_s
         rss = anon = 0
         hwm = None
         seen = False
         any_anon = False
         for p in self._pids:
-            st = read_status(self._path(p, "status"))
+            data = self._file(p, "status").read()
+            st = parse_status(data) if data is not None else None
             if st is None:
                 if p == self.pid and not self.tree:
                     return None
@@ -137,7 +206,8 @@ class ProcSampler:
         total = 0
         got = False
         for p in self._pids:
-            v = read_smaps_rollup_pss(self._path(p, "smaps_rollup"))
+            data = self._file(p, "smaps_rollup").read()
+            v = parse_smaps_rollup_pss(data) if data is not None else None
             if v is not None:
                 total += v
                 got = True

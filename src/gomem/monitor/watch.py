@@ -298,6 +298,8 @@ def watch(cfg: WatchConfig, *, on_start: Callable[[Path], None] | None = None,
     try:
         loop.run(tick, stop=stop.is_set, idle=rec.maybe_flush, until=until, delay_first=True)
     finally:
+        if source.kind == "pid":
+            source.sampler.close()
         for s, h in old.items():
             signal.signal(s, h)
     if why["stopped"] is None:
