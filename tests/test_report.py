@@ -125,6 +125,8 @@ def test_seed_report_shows_the_sawtooth_and_the_4gib_peak():
     assert run["peak"]["bytes"] == pytest.approx(4 * GiB, rel=0.01)
     assert run["explain"]["verdict"] in ("gc_headroom", "idle_held")
     assert run["peak"]["breakdown"]["live_heap_bytes"] == 2 * GiB
+    # the parts drawn as "peak = a + b + ..." add up to the peak
+    assert sum(run["peak"]["breakdown"].values()) == pytest.approx(run["peak"]["bytes"], abs=1)
     png = render_png([(tl, "seed")])
     assert png[:4] == b"\x89PNG"
 

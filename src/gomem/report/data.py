@@ -202,7 +202,13 @@ def find_peak(p: Mapping[str, Any]) -> dict[str, Any] | None:
 #: how explain names the quantity its peak is of -> what the chart says
 QUANTITIES = {"rss": "RSS", "rss_bytes": "RSS", "sys_minus_heap_released": "Sys − HeapReleased",
               "heap_sys": "HeapSys", "held": "held heap", "heap_sys_minus_released": "held heap",
-              "gc_heap": "heap at GC start"}
+              "gc_heap": "heap at GC start", "gctrace_heap": "gctrace heap"}
+
+
+#: the parts explain breaks a peak into (they add up to it), and the parts of non_heap_bytes
+#: (gomem.analysis.explain.breakdown)
+PEAK_PARTS = ("live_heap_bytes", "gc_headroom_bytes", "idle_held_bytes", "released_in_rss_bytes", "non_heap_bytes")
+NON_HEAP_PARTS = ("stacks_bytes", "globals_bytes", "runtime_other_bytes", "rss_unexplained_bytes")
 
 
 def peak_from_explain(pk: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -211,10 +217,14 @@ def peak_from_explain(pk: Mapping[str, Any]) -> dict[str, Any] | None:
     if t is None or total is None:
         return None
     q = str(pk.get("quantity") or "memory")
-    parts = {k: v for k, v in pk.items() if k.endswith("_bytes") and k != "total_bytes"
-             and isinstance(v, (int, float)) and not isinstance(v, bool) and v}
+
+    def nonzero(keys: Sequence[str]) -> dict[str, float]:
+        return {k: pk[k] for k in keys if isinstance(pk.get(k), (int, float)) and not isinstance(pk.get(k), bool)
+                and pk[k]}
+
     return {"kind": "explain", "metric": q, "what": QUANTITIES.get(q, q.replace("_", " ")),
-            "bytes": int(total), "t_s": float(t), "breakdown": parts}
+            "bytes": int(total), "t_s": float(t), "breakdown": nonzero(PEAK_PARTS),
+            "non_heap_parts": nonzero(NON_HEAP_PARTS)}
 
 
 def explain_run(tl: Timeline) -> tuple[dict[str, Any] | None, str | None]:

@@ -52,6 +52,10 @@ def _lever_text(lever: Any) -> str:
     return str(lever)
 
 
+def _part_name(key: str) -> str:
+    return key.removesuffix("_bytes").replace("_", " ")
+
+
 def panel_html(run: Mapping[str, Any], *, show_label: bool = True, show_all: bool = True) -> str:
     """The side panel of one run: the verdict of ``explain``, the peak and its breakdown, the
     summary table and notes."""
@@ -79,8 +83,10 @@ def panel_html(run: Mapping[str, Any], *, show_label: bool = True, show_all: boo
         if bd:
             out.append('<table class="breakdown"><caption>At the peak (explain)</caption>')
             for k, v in bd.items():
-                shown = format_size(v) if k.endswith("_bytes") else (f"{v:.3f}" if isinstance(v, float) else str(v))
-                out.append(f"<tr><th>{_e(k)}</th><td>{_e(shown)}</td></tr>")
+                out.append(f"<tr><th>{_e(_part_name(k))}</th><td>{_e(format_size(v))}</td></tr>")
+                if k == "non_heap_bytes":
+                    for k2, v2 in (pk.get("non_heap_parts") or {}).items():
+                        out.append(f'<tr class="sub"><th>of which {_e(_part_name(k2))}</th><td>{_e(format_size(v2))}</td></tr>')
             out.append("</table>")
     rows = run.get("summary") or []
     if rows:

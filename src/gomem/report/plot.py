@@ -155,7 +155,11 @@ def figure(data: Mapping[str, Any], *, width_in: float = 14, height_in: float = 
         bd = pk.get("breakdown") or {}
         if bd and not many:
             text += "\n" + "\n".join(f"{k.removesuffix('_bytes').replace('_', ' ')}: {format_size(v)}"
-                                       for k, v in list(bd.items())[:8])
+                                       for k, v in bd.items())
+            sub = pk.get("non_heap_parts") or {}
+            if sub and "non_heap_bytes" in bd:
+                text += " (" + ", ".join(f"{k.removesuffix('_bytes').replace('_', ' ')} {format_size(v)}"
+                                         for k, v in sub.items()) + ")"
         n_text = max(n_text, text.count("\n") + 1)
         ax.annotate(text, (pk["t_s"], pk["bytes"] / div), xytext=(0.985, 0.985 - 0.07 * ri), textcoords="axes fraction",
                     ha="right", va="top", fontsize=8.5, color=pc if many else "#a11",
