@@ -139,7 +139,7 @@ def test_gomem_run_dashboard_shows_points_arriving(browser, build_go, tmp_path):
 def test_gomem_dashboard_run_keeps_the_whole_run(browser, build_go, tmp_path):  # noqa: F811
     prog = build_go(PROGRAM)
     out = tmp_path / "run"
-    g = Gomem(["dashboard", "--run", "--hz", "20", "--out", str(out), "--linger", "1", "--", str(prog)], tmp_path)
+    g = Gomem(["dashboard", "--run", "--quiet-gc", "--gogc", "50", "--hz", "20", "--out", str(out), "--linger", "1", "--", str(prog)], tmp_path)
     url = g.wait_url()
     page = browser.new_page(viewport={"width": 1300, "height": 900})
     page.goto(url)
@@ -159,3 +159,4 @@ def test_gomem_dashboard_run_keeps_the_whole_run(browser, build_go, tmp_path):  
     assert c[(0, "heap_live")] == fc["gc"] and fc["gc"] >= 5
     assert "Summary" in panel and "peak RSS" in panel
     assert f"GC cycles\t{fc['gc']}" in panel  # the verdict and summary of the whole run
+    assert "GOGC=50" in panel  # the settings it ran with

@@ -34,10 +34,12 @@ def _wait(server, linger_s: float | None) -> None:
 @click.option("--memlimit", metavar="SIZE", help="With --run: GOMEMLIMIT for the program.")
 @click.option("--godebug", metavar="K=V,...", help="With --run: more GODEBUG settings (gctrace=1 is always added).")
 @click.option("--hz", type=float, default=50.0, show_default=True, help="With --run: memory samples per second.")
+@click.option("--tree", is_flag=True, help="With --run: sum RSS over the process and its descendants.")
+@click.option("--quiet-gc", is_flag=True, help="With --run: keep gctrace lines off the terminal (still recorded).")
 @click.option("--linger", type=float, default=None, metavar="SECONDS",
               help="Stop serving this long after the start (RUN) or after the program ended (--run); default: until Ctrl-C.")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def command(run_cmd, host, port, out_dir, gogc, memlimit, godebug, hz, linger, args):
+def command(run_cmd, host, port, out_dir, gogc, memlimit, godebug, hz, tree, quiet_gc, linger, args):
     """Serve a live page of RUN (a run directory, followed while gomem run writes it; or any
     recording gomem reads), or of a program it starts with --run: memory and GC over the whole
     run, updated as samples arrive, the verdict of gomem explain, and the recording to download.
@@ -56,8 +58,8 @@ def command(run_cmd, host, port, out_dir, gogc, memlimit, godebug, hz, linger, a
     if not run_cmd:
         if len(args) != 1:
             raise UsageError("expected one RUN (a run directory or recording), or --run -- CMD ARGS...")
-        if any(v is not None for v in (out_dir, gogc, memlimit, godebug)):
-            raise UsageError("--out, --gogc, --memlimit and --godebug go with --run")
+        if any(v is not None for v in (out_dir, gogc, memlimit, godebug)) or tree or quiet_gc:
+            raise UsageError("--out, --gogc, --memlimit, --godebug, --tree and --quiet-gc go with --run")
         server = serve(args[0], host=bind, port=port, live=True)
         click.echo(f"gomem: dashboard of {args[0]} at {server.url} (Ctrl-C to stop)", err=True)
         _wait(server, linger)
@@ -74,7 +76,8 @@ def command(run_cmd, host, port, out_dir, gogc, memlimit, godebug, hz, linger, a
         server = serve(run_dir, host=bind, port=port, live=True)
         click.echo(f"gomem: dashboard at {server.url} (recording into {run_dir})", err=True)
 
-    cfg = RunConfig(cmd=args, out_dir=out_dir, hz=hz, gogc=gogc, memlimit=memlimit, godebug=godebug)
+    cfg = RunConfig(cmd=args, out_dir=out_dir, hz=hz, tree=tree, gogc=gogc, memlimit=memlimit, godebug=godebug,
+                    quiet_gc=quiet_gc)
     try:
         result = run(cfg, on_start=on_start)
     except BaseException:
