@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from gomem.monitor.runner import RunConfig, run
+from gomem.traces import read
 
 pytestmark = pytest.mark.realgo
 
@@ -163,6 +164,8 @@ def test_gomem_sigkilled_keeps_all_but_the_last_second(prog, tmp_path):
     gcs = [json.loads(x) for x in (out / "gc.jsonl").read_text().splitlines()]
     assert gcs and gcs[-1]["t_s"] >= kill_t_s - 1.5
     assert len(GC_LINE.findall((out / "stderr.log").read_bytes())) >= len(gcs)
+    tl = read(out)  # what was flushed reads back as a Timeline
+    assert len(tl["rss"]) == len(rows) and len(tl["gc"]) == len(gcs)
 
 
 def test_sigterm_and_sigint_go_to_the_child(prog, tmp_path):
@@ -214,3 +217,31 @@ def test_run_in_process_api(prog, tmp_path):
     assert res.exit_status == 0 and res.summary["num_gc"] == len(GC_LINE.findall(err.getvalue()))
     assert b"NumGC" in out.getvalue()
     assert res.summary["samples"] == len(rss_rows(tmp_path / "r"))
+    # the traces layer reads the run directory back (gomem parse DIR)
+    tl = read(tmp_path / "r")
+    assert len(tl["gc"]) == res.summary["num_gc"] and len(tl["rss"]) == res.summary["samples"]
+    assert int(tl["rss"]["rss_bytes"].max()) == res.summary["peak_rss_bytes"]
+    assert tl.meta["go_version"] == "1.27" and tl.meta["settings"]["gogc"] == 100
+
+
+def test_dashboard_serves_while_the_child_runs(prog, tmp_path):
+    import urllib.request
+
+    p = subprocess.Popen([*GOMEM, "run", "--dashboard", "--port", "0", "--quiet-gc", "--out", str(tmp_path / "r"),
+                          "--", prog("grow")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        url = None
+        for _ in range(20):
+            line = p.stderr.readline().decode()
+            m = re.search(r"dashboard at (http://127\.0\.0\.1:\d+/\S*)", line)
+            if m:
+                url = m[1]
+                break
+        assert url, "gomem printed the dashboard's URL"
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            assert resp.status == 200 and b"<html" in resp.read().lower()
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.communicate(timeout=30)
+    assert p.returncode == 3  # grow's answer to SIGTERM, forwarded
+    assert json.loads((tmp_path / "r/summary.json").read_text())["exit_code"] == 3

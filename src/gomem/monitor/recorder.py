@@ -91,9 +91,10 @@ class Recorder:
             row = ",".join("" if rec.get(c) is None else _fmt(rec.get(c)) for c in RSS_COLUMNS)
             self._write("rss.csv", (row + "\n").encode(), kind)
             return
-        # gc.jsonl holds what the runtime's trace lines on stderr yield: gc, and scav with
-        # GODEBUG=scavtrace=1
-        name = {"memstats": "memstats.jsonl", "event": "events.jsonl"}.get(kind, "gc.jsonl")
+        name = {"gc": "gc.jsonl", "memstats": "memstats.jsonl", "event": "events.jsonl"}.get(kind)
+        if name is None:
+            # scav records stay in stderr.log (gomem.traces reads them from there)
+            raise ValueError(f"a run directory has no file for records of kind {kind!r}")
         line = json.dumps({k: _clean(v) for k, v in rec.items()}, default=json_default,
                           separators=(",", ":"))
         self._write(name, (line + "\n").encode(), kind)

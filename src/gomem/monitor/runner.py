@@ -259,6 +259,11 @@ class StreamPump(threading.Thread):
             sel.close()
 
 
+#: what the stderr parser yields that goes to gc.jsonl / events.jsonl; scav (scavtrace) records
+#: are read back from stderr.log by gomem.traces (its run-directory reader takes them from there)
+RECORDED_KINDS = ("gc", "event")
+
+
 class StderrLines:
     """Turns the child's stderr lines into records: gctrace, scavtrace and Go's
     ``fatal error:`` lines (via the traces layer's GctraceParser), ``panic:`` lines as events."""
@@ -293,7 +298,8 @@ class StderrLines:
             for rec in recs:
                 if rec.get("kind") == "gc":
                     is_gc = True
-                self._record(rec, now)
+                if rec.get("kind") in RECORDED_KINDS:
+                    self._record(rec, now)
             # Go's "fatal error: ..." lines come from the parser as events named "fatal"
             if line.startswith("panic: "):
                 self._record({"kind": "event", "t_s": now, "name": "panic", "value": None, "text": line.strip()})
@@ -306,7 +312,8 @@ class StderrLines:
             except GomemError:
                 recs = []
             for rec in recs:
-                self._record(rec)
+                if rec.get("kind") in RECORDED_KINDS:
+                    self._record(rec)
 
 
 # -- the run -----------------------------------------------------------------------------------
@@ -371,8 +378,6 @@ def run(cfg: RunConfig, *, on_start: Callable[[Path], None] | None = None,
     }
     rec = Recorder(out_dir, meta, flush_interval_s=cfg.flush_interval_s, clock=clock)
     tally = Tally()
-    if on_start is not None:
-        on_start(rec.dir)
 
     stdin_tty = False
     try:
@@ -380,6 +385,53 @@ def run(cfg: RunConfig, *, on_start: Callable[[Path], None] | None = None,
     except OSError:
         pass
     same_group = stdin_tty
+
+    # signals: forward to the child (see the module docstring). Installed before anything
+    # else can take time (the dashboard, the start), so a signal that comes early is kept and
+    # delivered as soon as the child exists.
+    state: dict[str, Any] = {"child": None, "pending": [], "t0": clock()}
+    old_handlers: dict[int, Any] = {}
+
+    def deliver(signum: int) -> None:
+        child = state["child"]
+        if child is None:
+            state["pending"].append(signum)
+            return
+        if child.poll() is not None:
+            return
+        try:
+            if same_group:
+                os.kill(child.pid, signum)
+            else:
+                os.killpg(child.pid, signum)
+        except ProcessLookupError:
+            return
+        rec.event("forwarded_signal", clock() - state["t0"], value=signum, text=signal.Signals(signum).name)
+
+    if cfg.forward_signals and threading.current_thread() is threading.main_thread():
+        def forward(signum, frame):
+            deliver(signum)
+
+        def ignore_tty_signal(signum, frame):
+            pass  # the terminal sent it to the child too
+
+        for sig_ in _forwarded_signals(same_group):
+            old_handlers[sig_] = signal.signal(sig_, forward)
+        if same_group:
+            for sig_ in (signal.SIGINT, signal.SIGQUIT):
+                old_handlers[sig_] = signal.signal(sig_, ignore_tty_signal)
+    try:
+        return _run_child(cfg, exe, env, rec, tally, meta, settings, limit, cg, oom_before, out, err,
+                          same_group, state, deliver, on_start, clock)
+    finally:
+        for sig_, h in old_handlers.items():
+            signal.signal(sig_, h)
+
+
+def _run_child(cfg, exe, env, rec, tally, meta, settings, limit, cg, oom_before, out, err,
+               same_group, state, deliver, on_start, clock) -> RunResult:
+    if on_start is not None:
+        on_start(rec.dir)
     t0 = clock()
     start_unix = time.time()
     try:
@@ -392,6 +444,7 @@ def run(cfg: RunConfig, *, on_start: Callable[[Path], None] | None = None,
         if isinstance(e, PermissionError):
             raise CommandNotExecutable(f"{cfg.cmd[0]}: permission denied") from None
         raise UsageError(f"cannot start {cfg.cmd[0]}: {e.strerror or e}") from None
+    state["t0"] = t0
 
     def t_s() -> float:
         return clock() - t0
@@ -414,30 +467,10 @@ def run(cfg: RunConfig, *, on_start: Callable[[Path], None] | None = None,
         exited.set()
 
     threading.Thread(target=waiter, name="gomem-wait", daemon=True).start()
-
-    # signals: forward to the child (see the module docstring)
-    old_handlers: dict[int, Any] = {}
-    if cfg.forward_signals and threading.current_thread() is threading.main_thread():
-        def forward(signum, frame):
-            if child.poll() is not None:
-                return
-            try:
-                if same_group:
-                    os.kill(child.pid, signum)
-                else:
-                    os.killpg(child.pid, signum)
-            except ProcessLookupError:
-                return
-            rec.event("forwarded_signal", t_s(), value=signum, text=signal.Signals(signum).name)
-
-        def ignore_tty_signal(signum, frame):
-            pass  # the terminal sent it to the child too
-
-        for s in _forwarded_signals(same_group):
-            old_handlers[s] = signal.signal(s, forward)
-        if same_group:
-            for s in (signal.SIGINT, signal.SIGQUIT):
-                old_handlers[s] = signal.signal(s, ignore_tty_signal)
+    state["child"] = child
+    for signum in state["pending"]:
+        deliver(signum)
+    state["pending"].clear()
 
     sampler = ProcSampler(child.pid, tree=cfg.tree, proc_root=cfg.proc_root, clock=clock)
 
@@ -457,8 +490,6 @@ def run(cfg: RunConfig, *, on_start: Callable[[Path], None] | None = None,
         exited.wait()
     finally:
         sampler.close()
-        for s, h in old_handlers.items():
-            signal.signal(s, h)
 
     end = exit_at[0] if exit_at else clock()
     pump.join(timeout=2.0)  # a grandchild may hold the pipes open: do not wait for it
@@ -481,7 +512,7 @@ def run(cfg: RunConfig, *, on_start: Callable[[Path], None] | None = None,
         gomemlimit_bytes=settings["memory_limit_bytes"], gogc=settings["gogc"],
         oom_kill=oom, oom_kill_count=(oom_after - oom_before) if oom else 0,
         pid=child.pid, cmd=list(cfg.cmd), out_dir=str(rec.dir), start_unix_s=start_unix,
-        go_version=meta["go_version_full"], hz=cfg.hz, tree=cfg.tree, gctrace_expected=True,
+        go_version=meta["go_version"], go_version_full=meta["go_version_full"], hz=cfg.hz, tree=cfg.tree, gctrace_expected=True,
         skipped_samples=loop.stats.skipped,
     )
     rec.close(summary)
