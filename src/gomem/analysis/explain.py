@@ -339,7 +339,7 @@ class Replacement:
     copies_live: int  # how many such objects are live at once after GC
 
 
-def detect_replacement(gc: GcSeries, mem: MemSeries, warmup: int) -> Replacement | None:
+def detect_replacement(gc: GcSeries, mem: MemSeries, warmup: int, min_copies: int = 2) -> Replacement | None:
     """The live heap is made of a few large objects of one size S, and each allocation between
     cycles is a whole number of them while the live heap stays flat: the program allocates a
     new object while the one it replaces is still referenced (``a = make(...)`` with ``a``
@@ -368,7 +368,7 @@ def detect_replacement(gc: GcSeries, mem: MemSeries, warmup: int) -> Replacement
         mult = d / s
         if np.all(np.abs(mult - np.round(mult)) * s <= tol):
             copies = level / s
-            if abs(copies - round(copies)) * s <= tol and round(copies) >= 2:
+            if abs(copies - round(copies)) * s <= tol and round(copies) >= min_copies:
                 if len(mem) and np.isfinite(mem.heap_alloc).sum() > 2:
                     jumps = np.diff(mem.heap_alloc)
                     jumps = jumps[np.isfinite(jumps) & (jumps > s / 2)]
@@ -495,7 +495,10 @@ def explain(tl: Timeline, process: int | None = None) -> Explanation:
             nh.append(f"runtime metadata {mb(parts['runtime_other_bytes'])}")
         if parts["rss_unexplained_bytes"] - parts["globals_bytes"] >= MiB:
             nh.append(f"RSS not explained by the runtime {mb(parts['rss_unexplained_bytes'] - parts['globals_bytes'])}")
-        bits.append(f"{mb(non_heap)} outside the heap" + (f" ({', '.join(nh)})" if nh else ""))
+        if q == "gctrace_heap" and not np.isfinite(gc.stacks).any() and non_heap < MiB:
+            bits.append("memory outside the heap not reported (gctrace before Go 1.18 prints no stacks or globals)")
+        else:
+            bits.append(f"{mb(non_heap)} outside the heap" + (f" ({', '.join(nh)})" if nh else ""))
     when = f" at {parts['t_s']:.1f} s" if math.isfinite(parts.get("t_s", math.nan)) else ""
     lines.append(f"The peak of {qname}, {mb(total)}{when}, is " + ", ".join(bits) + ".")
     if repl is not None:

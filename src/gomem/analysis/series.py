@@ -43,11 +43,13 @@ def processes(tl: Timeline) -> list[int]:
     return sorted(seen) or [0]
 
 
-def _max_heap(tl: Timeline, process: int) -> float:
+def _max_heap(tl: Timeline, process: int, kinds: tuple[str, ...] = ("gc", "memstats", "rss")) -> float:
     best = 0.0
     for kind, cols in (("gc", ("heap_start_bytes", "heap_end_bytes", "heap_live_bytes")),
                        ("memstats", ("heap_sys_bytes", "heap_alloc_bytes", "heap_inuse_bytes")),
                        ("rss", ("rss_bytes",))):
+        if kind not in kinds:
+            continue
         t = table(tl, kind, process)
         for c in cols:
             if c in t and len(t):
@@ -64,8 +66,13 @@ def main_process(tl: Timeline) -> tuple[int, dict[int, float]]:
     A gctrace log of ``go run`` holds the go tool's own GCs before the program's: the program
     the user cares about is the one whose heap is largest."""
     sizes = {p: _max_heap(tl, p) for p in processes(tl)}
-    main = max(sizes, key=lambda p: (sizes[p], p))
-    return main, sizes
+    # GC cycles are the surest sign of which process a line belongs to: when some processes
+    # have gctrace lines, choose among those, by their gctrace heap (printed MemStats of other
+    # runs can land in the same text, as in the seed)
+    gc_sizes = {p: _max_heap(tl, p, kinds=("gc",)) for p in sizes}
+    pool = {p: v for p, v in gc_sizes.items() if v > 0} or sizes
+    main = max(pool, key=lambda p: (pool[p], p))
+    return main, (gc_sizes if pool is not sizes else sizes)
 
 
 def table(tl: Timeline, kind: str, process: int | None) -> Table:

@@ -38,8 +38,7 @@ def command(run: str, as_json: bool, process: int | None) -> None:
         return
     con = Console(highlight=False)
     con.print(f"[bold]verdict: {e.verdict}[/bold]")
-    for para in e.text.split("\n"):
-        con.print(para, soft_wrap=False)
+    click.echo(e.text)
     total = e.peak.get("total_bytes", math.nan)
     if math.isfinite(total) and total > 0:
         t = Table(title="the peak, part by part", show_edge=False)

@@ -25,6 +25,7 @@ referenced) is replayed as it happens: ``go.globals.<slot> = go.make(size)``.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
@@ -86,6 +87,10 @@ class Workload:
     process: int = 0
     notes: list[str] = field(default_factory=list)
     recorded_gc_cpu_ms: float = math.nan  # sum of the cycles' CPU (gctrace), for calibration
+    #: goroutine stacks beyond a small program's, over time: (t_s, bytes), step changes
+    stack_levels: list[tuple[float, float]] = field(default_factory=list)
+    stack_used_fraction: float = 0.25  # of the stacks the GC scans (gctrace "stacks", 1.21+)
+    touch: float = 1.0  # fraction of allocated bytes the program writes (RSS vs heap)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -101,15 +106,6 @@ class Workload:
             return self._replacement_program(free_os_every_s)
         return self._general_program(free_os_every_s)
 
-    def _roots(self, go: Any) -> None:
-        """Goroutine stacks: parked goroutines holding the recorded stack bytes."""
-        extra = self.stacks_bytes - BASE_STACKS_BYTES
-        if extra >= 256 * KiB and hasattr(go, "go"):
-            n = int(min(max(extra // (64 * KiB), 1), 256))
-            per = int(extra // n)
-            for _ in range(n):
-                go.go(_park, stack_bytes=per)
-
     def _general_program(self, free_every: float | None) -> Callable[[Any], None]:
         steps = self.steps
         churn_size = self.churn_object_bytes
@@ -117,15 +113,18 @@ class Workload:
         max_live = max([max(s.live_start_bytes, s.live_end_bytes) for s in steps] or [0.0])
         chunk = max(4 * MiB, max_live / 64)
 
+        touch = self.touch
+
         def program(go: Any) -> None:
-            self._roots(go)
+            stacks = _Stacks(go, self.stack_levels, self.stack_used_fraction)
+            stacks.at(0.0)
             held: list[tuple[Any, float]] = []
             live = [0.0]
 
             def adjust(target: float) -> None:
                 while live[0] + chunk / 2 < target:
                     n = min(chunk, target - live[0])
-                    h = go.build_live(int(n), live_size)
+                    h = go.build_live(int(n), live_size, touch=touch)
                     held.append((h, n))
                     live[0] += n
                 while held and live[0] - held[-1][1] / 2 >= target:
@@ -145,13 +144,14 @@ class Workload:
                     dk = d / sub
                     if gk >= churn_size:
                         if dk > 0:
-                            go.churn(gk / dk, churn_size, dk)
+                            go.churn(gk / dk, churn_size, dk, touch=touch)
                         else:
-                            go.churn(gk / 1e-3, churn_size, 1e-3)
+                            go.churn(gk / 1e-3, churn_size, 1e-3, touch=touch)
                             dk = 1e-3
                     elif dk > 0:
                         go.sleep(dk)
                     clock.advance(dk)
+                    stacks.at(clock.t)
                     adjust(target)
                 if st.free_os_memory:
                     go.free_os_memory()
@@ -162,29 +162,37 @@ class Workload:
 
     def _replacement_program(self, free_every: float | None) -> Callable[[Any], None]:
         size = int(self.large_object_bytes or 0)
-        copies = max(self.large_copies, 2)
+        copies = max(self.large_copies, 1)
         steps = self.steps
+        touch = self.touch
 
         def program(go: Any) -> None:
-            self._roots(go)
-            # copies-1 objects stay referenced (slots 1..), slot 0 is replaced: with copies == 2
-            # that is the seed's single `a`, of which two are live while the new one is made
-            slots = [f"slot{i}" for i in range(copies - 1)]
-            nxt = 0
             clock = _Clock(go, free_every)
+            stacks = _Stacks(go, self.stack_levels, self.stack_used_fraction)
+            stacks.at(0.0)
+            # the live heap is `copies` objects in slots, replaced round-robin, each dropped just
+            # before its replacement is made. For the seed (copies == 2) this behaves as its
+            # single `a` replaced while still referenced: the GC, which only runs when a make
+            # pushes the heap over the trigger, finds two live either way.
+            slots = [f"slot{i}" for i in range(copies)]
+            nxt = 0
             for st in steps:
                 n = st.large_allocs
                 if n <= 0:
                     if st.duration_s > 0:
                         go.sleep(st.duration_s)
                         clock.advance(st.duration_s)
+                        stacks.at(clock.t)
                     continue
                 gap = st.duration_s / n
                 for k in range(n):
                     if gap > 0:
                         go.sleep(gap)
                         clock.advance(gap)
-                    setattr(go.globals, slots[nxt % len(slots)], go.make(size))
+                        stacks.at(clock.t)
+                    slot = slots[nxt % len(slots)]
+                    setattr(go.globals, slot, None)
+                    setattr(go.globals, slot, go.make(size, touch=touch))
                     nxt += 1
                 if st.free_os_memory:
                     go.free_os_memory()
@@ -192,6 +200,39 @@ class Workload:
                     go.gc()
 
         return program
+
+
+class _Stacks:
+    """Goroutine stacks following the recorded StackInuse: parked goroutines are started when
+    it rises and exit when it falls (``go.go(None, count=...)``)."""
+
+    GOROUTINE_STACK_BYTES = 16 * KiB
+
+    def __init__(self, go: Any, levels: list[tuple[float, float]], used_fraction: float):
+        self.go, self.levels = go, levels
+        self.times = [t for t, _ in levels]
+        self.used = max(0.0, min(used_fraction, 1.0))
+        self.groups: list[tuple[Any, float]] = []
+        self.cur = 0.0
+        top = max((b for _, b in levels), default=0.0)
+        self.chunk = max(1 * MiB, top / 16)
+
+    def at(self, t: float) -> None:
+        if not self.levels:
+            return
+        i = bisect.bisect_right(self.times, t) - 1
+        want = self.levels[i][1] if i >= 0 else 0.0
+        g = self.GOROUTINE_STACK_BYTES
+        while self.cur + self.chunk / 2 < want:
+            n = min(self.chunk, want - self.cur)
+            count = max(int(n // g), 1)
+            h = self.go.go(None, stack_bytes=g, count=count, used_bytes=int(g * self.used))
+            self.groups.append((h, count * g))
+            self.cur += count * g
+        while self.groups and self.cur - self.groups[-1][1] / 2 >= want:
+            h, n = self.groups.pop()
+            h.exit()
+            self.cur -= n
 
 
 class _Clock:
@@ -300,15 +341,51 @@ def reconstruct(tl: Timeline, process: int | None = None) -> Workload:
                   stacks_bytes=stacks, globals_bytes=globals_, process=process, notes=notes,
                   recorded_gc_cpu_ms=float(np.nansum(gc.cpu_ms[idx])) if np.isfinite(gc.cpu_ms[idx]).any() else math.nan)
 
+    # goroutine stacks over time (StackInuse), beyond a small program's
+    levels: list[tuple[float, float]] = []
+    if np.isfinite(mem.stack_inuse).any():
+        okm = np.isfinite(mem.stack_inuse) & np.isfinite(mem.t_s)
+        pts = zip(mem.t_s[okm], mem.stack_inuse[okm] - BASE_STACKS_BYTES)
+    else:
+        okg = np.isfinite(gc.stacks) & np.isfinite(gc.t_s)
+        pts = zip(gc.t_s[okg], gc.stacks[okg] - BASE_STACKS_BYTES)
+    last = 0.0
+    for tt, v in pts:
+        v = max(float(v), 0.0)
+        if v < MiB:
+            v = 0.0
+        if abs(v - last) >= MiB or (v == 0.0 and last != 0.0):
+            levels.append((float(tt), v))
+            last = v
+    wl.stack_levels = levels
+    if levels and np.isfinite(gc.stacks).any() and np.isfinite(mem.stack_inuse).any():
+        ver = str(wl.go_version or "").removeprefix("go")
+        if not ver.startswith(("1.18", "1.19", "1.20")):  # 1.21+ prints the scanned stack bytes
+            scanned = float(np.nanmax(gc.stacks))
+            alloc = float(np.nanmax(mem.stack_inuse))
+            if alloc > 0 and scanned > 0:
+                wl.stack_used_fraction = min(max(scanned / alloc, 0.02), 1.0)
+    # how much of what the program allocates it writes: fresh pages are resident only where
+    # written (mheap.go allocNeedsZero: fresh memory is not zeroed), so RSS can stay under the heap
+    rss_v = tl["rss"]["rss_bytes"] if len(tl["rss"]) else None
+    if rss_v is not None and mem.has_memory:
+        rv = rss_v[rss_v > 0].astype(float) if rss_v.dtype.kind in "if" else np.zeros(0)
+        held = mem.held[np.isfinite(mem.held)]
+        if len(rv) and len(held) and held.max() > 0:
+            ratio = float(rv.max()) / float(held.max())
+            if ratio < 0.9:
+                wl.touch = max(ratio, 0.02)
+                notes.append(f"RSS peaked at {ratio:.0%} of the memory held: the program writes only part of what it "
+                             "allocates (replayed with that fraction touched)")
+
     # the seed's pattern: large objects replacing equal ones
     trend = live_trend(gc.t_s, gc.heap_live)
-    repl = detect_replacement(gc, mem, trend.warmup_cycles)
+    repl = detect_replacement(gc, mem, trend.warmup_cycles, min_copies=1)
     if repl is not None:
         size = repl.object_bytes
         for s in steps:
             s.large_allocs = int(round(s.alloc_bytes / size))
         wl.large_object_bytes = size
         wl.large_copies = repl.copies_live
-        notes.append(f"replayed as {repl.copies_live - 1} reference(s) to objects of {size / MiB:.0f} MiB, each "
-                     "replaced by a new one while still referenced")
+        notes.append(f"replayed as {repl.copies_live} object(s) of {size / MiB:.0f} MiB, replaced one by one")
     return wl

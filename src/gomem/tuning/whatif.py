@@ -25,7 +25,7 @@ from typing import Any
 from ..analysis import peak_figures
 from ..errors import UsageError
 from ..timeline import Timeline
-from ..units import MAX_INT64
+from ..units import MAX_INT64, MiB
 from .reconstruct import Workload, reconstruct
 
 FIGURES = ("peak_memory_bytes", "peak_heap_bytes", "peak_rss_bytes", "num_gc", "gc_cpu_fraction")
@@ -144,7 +144,8 @@ def simulate_workload(wl: Workload, s: Settings) -> Timeline:
         raise UsageError(f"GOGC {s.gogc!r}: expected a non-negative integer or off")
     cfg = RuntimeConfig(go=str(s.go), gogc=None if s.gogc is None else int(s.gogc),
                         memory_limit_bytes=s.memory_limit_bytes, gomaxprocs=int(s.gomaxprocs or 2),
-                        godebug=s.godebug())
+                        godebug=s.godebug(),
+                        globals_bytes=int(wl.globals_bytes) if wl.globals_bytes >= MiB else None)
     res = simulate(wl.program(free_os_every_s=s.free_os_every_s), cfg)
     return res.timeline
 
