@@ -92,6 +92,11 @@ def test_report_charts_hold_every_recorded_point(browser, tmp_path):
     timed = np.isfinite(rss["t_s"])
     assert series_values(page, "memory", 0, "rss") == rss["rss_bytes"][timed].tolist()
     assert series_values(page, "memory", 0, "heap_live") == tl["gc"]["heap_live_bytes"].tolist()
+    # hovering shows the values under the cursor in the legend, in bytes
+    box = page.locator("#chart-memory .u-over").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    values = page.locator("#chart-memory .u-legend .u-value").all_inner_texts()
+    assert any(v.endswith(" MiB") for v in values) and any(v.endswith(" s") for v in values)
     # and they are drawn: the screenshot has RSS-red and HeapSys-orange lines
     assert colour_pixels(shot, (0xD6, 0x27, 0x28)) > 300
     assert colour_pixels(shot, (0xFF, 0x7F, 0x0E)) > 300
