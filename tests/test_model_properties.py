@@ -109,6 +109,8 @@ def test_goal_never_above_the_limit_goal(live, limit_extra, gogc, version, size)
     ms = res.timeline["memstats"]
     assert (ms["heap_goal_bytes"] <= ms["memory_limit_goal_bytes"]).all()
     assert (ms["memory_limit_goal_bytes"] <= limit).all()
-    # and the runtime keeps what it holds under the limit (reachable, so GC can)
+    # and what the runtime holds stays near the limit: it is soft (marking takes time while
+    # the program allocates), but reachable, so the GC brings it back
     held = ms["sys_bytes"] - ms["heap_released_bytes"]
-    assert held.max() <= limit * 1.02
+    assert held.max() <= limit * 1.10
+    assert held[-1] <= limit * 1.02

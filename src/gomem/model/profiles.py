@@ -43,6 +43,9 @@ class Profile:
     gctrace_allocated_stacks: bool
     #: Go 1.22+ malloc header: pointerful objects > 512 B carry 8 bytes (mallocgc)
     malloc_header: bool
+    #: Go 1.26+ Green Tea GC: 128 B of inline mark bits in spans of 16..512-byte objects
+    #: (runtime/mgcmark_greenteagc.go gcUsesSpanInlineMarkBits; mheap.go initSpan)
+    inline_mark_bits: bool
     sizeclasses: SizeClasses
     #: non-heap memory (Sys - HeapSys - StackSys): base bytes and bytes per 64 MiB heap arena
     #: (heap bitmap: 2 MiB/arena up to 1.20, 1 MiB + 128 KiB in 1.21, none in 1.22+; heapArena
@@ -57,6 +60,7 @@ _BASE = dict(
     requested="", note="", pacer="1.18", consmark="max5", triggered_is_live=True, arena_steps=False,
     memory_limit=True, limit_headroom="3pct", scav_limit_bug=False, madvdontneed_default=True,
     scav_whole_procs=True, gctrace_stacks_globals=True, gctrace_allocated_stacks=False, malloc_header=True,
+    inline_mark_bits=True,
     sizeclasses=SIZECLASSES_119, nonheap_base_bytes=3_512_403, nonheap_per_arena_bytes=76_645,
     stack_init_bytes=288 * KiB, globals_bytes=160 * KiB,
 )
@@ -65,15 +69,15 @@ PROFILES: dict[str, Profile] = {
     "1.15": Profile(version="1.15", **{**_BASE, **dict(
         pacer="1.15", consmark="none", triggered_is_live=True, arena_steps=True, memory_limit=False,
         limit_headroom="none", madvdontneed_default=False, scav_whole_procs=False,
-        gctrace_stacks_globals=False, malloc_header=False, sizeclasses=SIZECLASSES_115,
+        gctrace_stacks_globals=False, malloc_header=False, inline_mark_bits=False, sizeclasses=SIZECLASSES_115,
         nonheap_base_bytes=6_638_080, nonheap_per_arena_bytes=2_167_312, stack_init_bytes=288 * KiB,
         globals_bytes=160 * KiB)}),
     "1.19": Profile(version="1.19", **{**_BASE, **dict(
         consmark="pi", triggered_is_live=False, limit_headroom="1MiB", scav_limit_bug=True,
-        gctrace_allocated_stacks=True, malloc_header=False,
+        gctrace_allocated_stacks=True, malloc_header=False, inline_mark_bits=False,
         nonheap_base_bytes=6_638_080, nonheap_per_arena_bytes=2_167_312, stack_init_bytes=256 * KiB)}),
     "1.21": Profile(version="1.21", **{**_BASE, **dict(
-        scav_limit_bug=True, malloc_header=False,
+        scav_limit_bug=True, malloc_header=False, inline_mark_bits=False,
         nonheap_base_bytes=2_061_312, nonheap_per_arena_bytes=1_140_752)}),
     "1.27": Profile(version="1.27", **_BASE),
 }
@@ -108,5 +112,8 @@ def profile_for(version: str) -> Profile:
     elif minor <= 20:
         p, base = PROFILES["1.19"], "1.19"
     else:
+        # 1.22-1.25: no Green Tea GC by default (it became the default in 1.26)
         p, base = PROFILES["1.27"], "1.27"
+        if minor < 26:
+            p = replace(p, inline_mark_bits=False)
     return replace(p, requested=str(version), note=f"Go {key} has no profile of its own: modelled as Go {base}")

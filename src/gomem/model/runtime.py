@@ -43,7 +43,9 @@ LIMITER_CAPACITY_PER_PROC_S = 1.0  # runtime/mgclimit.go: capacityPerProc = 1e9 
 # A 2-core linux/amd64 machine like the one the corpus was recorded on. These are costs, not
 # runtime rules: they set timing fields and the mutator/GC race, not the heap formulas.
 ALLOC_S_PER_OBJ = 25e-9  # mallocgc fast path + a write
-LARGE_ALLOC_S = 20e-6  # a large object: mheap.alloc under the heap lock, span setup
+LARGE_ALLOC_S = 20e-6
+CHURN_S_PER_OBJ = 100e-9  # CPU of a loop that allocates, writes and drops an object
+SWEEP_S_PER_SPAN = 0.5e-6  # sweepone: one span (runtime/mgcsweep.go mspan.sweep)  # a large object: mheap.alloc under the heap lock, span setup
 FAULT_BYTES_PER_S = 1.5 * GiB  # first touch (page fault + zeroing) of non-resident memory
 ZERO_BYTES_PER_S = 4 * GiB  # memclr of resident memory
 MARK_SCAN_BYTES_PER_S = 3.0e9  # scanning pointerful heap, per CPU
@@ -57,7 +59,9 @@ SCAV_CPU_FRACTION = 0.01  # scavengePercent = 1
 SYSMAP_S_PER_BYTE = 1e-3 / GiB  # mmap/sysMap of new heap memory
 RUNTIME_INIT_S = 0.4e-3  # schedinit .. main.main
 BINARY_RSS_BYTES = 2 * MiB  # text and data of a small Go binary
-MSPAN_BYTES = 160  # sizeof(mspan), persistentalloc'ed in 16 KiB chunks (fixalloc)
+MSPAN_BYTES = 160
+GCBITS_BYTES_PER_SPAN = 24
+WORKBUF_BYTES = 2 * MiB  # sizeof(mspan), persistentalloc'ed in 16 KiB chunks (fixalloc)
 
 
 @dataclass(frozen=True)
@@ -200,6 +204,7 @@ class Runtime:
         self.runs: list[Run] = []
         self.inuse_pages = 0  # pages of in-use spans (HeapInuse / 8 KiB)
         self.nspans_total = 0
+        self.max_nspans = 0
         self.partial: dict[tuple, list[Run]] = {}  # span class -> runs with free slots
         self.heap_alloc = 0  # HeapAlloc: bytes of allocated, unswept objects
         self.total_alloc = 0
@@ -257,6 +262,9 @@ class Runtime:
         self.last_sample_key = None
         self.peak_rss = 0
         self._faulted = 0
+        self.sweep_until_s = 0.0  # background sweeping of the last cycle ends
+        self._alloc_k = 1.0
+        self._assist_used = 0.0
         self._assist_rate = 0.0
         self._zeroed_res = 0
         self.grown_bytes = 0  # heap growth not yet paid for in mutator time (sysMap)
@@ -327,13 +335,18 @@ class Runtime:
     def _nonheap_sys(self) -> tuple[int, int, int, int, int]:
         """(MSpanSys, MCacheSys, BuckHashSys, GCSys, OtherSys). Heap metadata grows with the
         heap arenas (runtime/mheap.go sysAlloc: heapArena, and the heap bitmap up to 1.21)."""
-        nspans = self.nspans_total + 64
+        # mspan structs come from a fixalloc that never returns memory: MSpanSys is the
+        # high-water mark of spans (runtime/mheap.go h.spanalloc)
+        nspans = self.max_nspans + 64
         mspan = -(-nspans * MSPAN_BYTES // (16 * KiB)) * 16 * KiB
         mcache = 16 * KiB
         buck = 4 * KiB
         other = 1 * MiB
         gcsys = max(0, self.p.nonheap_base_bytes - mspan - mcache - buck - other) \
             + self.p.nonheap_per_arena_bytes * self.heap.arenas
+        # gcBits arenas: alloc and mark bitmaps, 8 B per 64 objects and span, three cycles'
+        # generations (runtime/mheap.go newMarkBits); GC work buffers once the GC has run
+        gcsys += nspans * GCBITS_BYTES_PER_SPAN + (WORKBUF_BYTES if self.num_gc else 0)
         return mspan, mcache, buck, gcsys, other
 
     @property
@@ -477,7 +490,18 @@ class Runtime:
             size += 8  # Go 1.22+ mallocgc: mallocHeaderSize for pointerful objects > 512 B
         if size <= MAX_SMALL_SIZE:
             cls, elem, sp = sc.size_class(max(size, 1))
-            return ((cls, spec.pointers), elem, sp, sc.objects_per_span(cls), False)
+            # objects per span (runtime/mheap.go initSpan): Go 1.22+ keeps the pointer bitmap
+            # of small pointerful objects (<= 512 B, heapBitsInSpan) at the end of the span, and
+            # the Green Tea GC (1.26+) reserves 128 B of inline mark bits in spans of 16..512 B
+            # objects (gcUsesSpanInlineMarkBits): 15 objects of 512 B in 8 KiB, not 16
+            nbytes = sp * PAGE
+            reserve = 0
+            if elem <= 512:
+                if self.p.inline_mark_bits and elem >= 16:
+                    reserve += 128
+                if self.p.malloc_header and spec.pointers:
+                    reserve += nbytes // 64
+            return ((cls, spec.pointers), elem, sp, (nbytes - reserve) // elem, False)
         npages = -(-size // PAGE)
         return (("large", npages, spec.pointers), npages * PAGE, npages, 1, True)
 
@@ -582,6 +606,8 @@ class Runtime:
             run = Run(key, elem, sp, per, start, k, spec.pointers, resident, spec.touch, large)
             self.runs.append(run)
             runs.append(run)
+        if self.nspans_total > self.max_nspans:
+            self.max_nspans = self.nspans_total
         if self.p.memory_limit and scav_total:
             self._scavenge_for_limit(scav_total * PAGE)
         return runs
@@ -709,7 +735,7 @@ class Runtime:
         if spec is not None and rate_bytes_per_s > 0:
             objs_per_s = rate_bytes_per_s / max(spec.size, 1)
         if busy is None:
-            busy = min(1.0, objs_per_s * ALLOC_S_PER_OBJ) if objs_per_s else 0.0
+            busy = min(1.0, objs_per_s * CHURN_S_PER_OBJ) if objs_per_s else 0.0
         self.mutator_busy = busy
         elem = self._span_class(spec)[1] if spec is not None else 0
         done = 0
@@ -726,9 +752,11 @@ class Runtime:
             cyc = self.cycle
             factor = 1.0
             self._assist_rate = 0.0
+            self._alloc_k = 1.0
             if cyc is not None:
                 if objs_per_s:
                     factor, self._assist_rate, cap = self._assist(objs_per_s * elem)
+                    self._alloc_k = factor
                     dt = min(dt, cap)
                 dt = min(dt, self._mark_remaining_s())
             else:
@@ -739,9 +767,14 @@ class Runtime:
             if rate_objs > 0 and cyc is None:
                 room = self.trigger() - self.heap_live
                 if room <= 0:
-                    self._start_gc("heap")
-                    continue
-                dt = min(dt, room / (rate_objs * elem))
+                    if self.now < self.sweep_until_s - 1e-12:
+                        # gcStart first finishes the last cycle's sweep (finishsweep_m)
+                        dt = min(dt, self.sweep_until_s - self.now)
+                    else:
+                        self._start_gc("heap")
+                        continue
+                else:
+                    dt = min(dt, room / (rate_objs * elem))
             if rate_objs > 0 and total_objs is not None:
                 dt = min(dt, (total_objs - done - carry) / rate_objs)
             dt = max(dt, 0.0)
@@ -765,7 +798,7 @@ class Runtime:
             if self.cycle is not None and self._mark_remaining_s() <= 1e-12:
                 self._finish_gc()
             elif self.cycle is None:
-                if rate_objs > 0 and self.heap_live >= self.trigger():
+                if rate_objs > 0 and self.heap_live >= self.trigger() and self.now >= self.sweep_until_s - 1e-12:
                     self._start_gc("heap")
                 elif self.gcpercent >= 0 and self.now >= self.last_gc_end_s + FORCEGC_PERIOD_S - 1e-9:
                     self._start_gc("time")
@@ -776,14 +809,26 @@ class Runtime:
         self.mutator_busy = 0.0
         return done
 
+    def _fractional_goal(self) -> float:
+        """runtime/mgcpacer.go startCycle: dedicated workers = round(0.25*GOMAXPROCS),
+        dropped by one when that is off by more than 30%; the rest runs as a fractional
+        worker on every P, fractionalUtilizationGoal of each P's time."""
+        goal = GC_BACKGROUND_UTILIZATION * self.procs
+        dedicated = int(goal + 0.5)
+        if goal > 0 and abs(dedicated / goal - 1) > 0.3:
+            if dedicated > goal:
+                dedicated -= 1
+        frac = max(0.0, goal - dedicated) / self.procs
+        return frac
+
     def _mark_rate_cpus(self) -> float:
         """CPUs marking in the background: the 25% workers (dedicated/fractional,
         mgcpacer.go startCycle) plus idle Ps running idle-priority workers."""
-        return max(GC_BACKGROUND_UTILIZATION * self.procs, self.procs - self.mutator_busy)
+        return max(GC_BACKGROUND_UTILIZATION * self.procs, self.procs - self.mutator_busy * self._alloc_k)
 
     def _mark_remaining_s(self) -> float:
         cyc = self.cycle
-        return cyc.work_cpu_s / (self._mark_rate_cpus() + self._assist_rate) if cyc else INF
+        return cyc.work_cpu_s / self._mark_rate_cpus() if cyc else INF
 
     def _assist(self, alloc_bytes_per_s: float) -> tuple[float, float, float]:
         """Mutator assists (runtime/mgcmark.go gcAssistAlloc, paced by mgcpacer.go revise).
@@ -824,11 +869,16 @@ class Runtime:
         debt = alloc_bytes_per_s * awpb_w / w_per_cpu  # CPUs of mark work the allocation needs
         m = self.mutator_busy
         cap = max(runway / alloc_bytes_per_s / 4, 20e-6)
+        # Assists do mark work on the allocating goroutine's own time: CPU that would
+        # otherwise have run idle-priority mark workers, so they do not speed the mark up
+        # beyond the Ps' capacity; they change who pays (GC CPU, the CPU limiter) and stall
+        # the allocation. An assist that finds no work parks (gcParkAssist) and uses no CPU:
+        # the assist's share of the cycle's CPU is capped in _background.
         if debt <= bg:
             return 1.0, 0.0, cap
         if m + (debt - bg) <= 1.0:
             return 1.0, debt - bg, cap
-        k = min(1.0, max(0.0, (1.0 + bg) / (m + debt)))
+        k = min(1.0, max(0.0, 1.0 / (m + debt - bg)))
         return k, max(0.0, 1.0 - m * k), cap
 
     def _background(self, dt: float, cyc: Cycle | None) -> None:
@@ -838,17 +888,23 @@ class Runtime:
         if cyc is not None:
             cpus = self._mark_rate_cpus()
             bg = GC_BACKGROUND_UTILIZATION * self.procs * dt
-            idle = max(0.0, cpus * dt - bg)
+            # assists replace idle marking; they cannot exceed the work the cycle has left
+            assist = min(self._assist_rate * dt, max(0.0, cpus * dt - bg),
+                         cyc.work_cpu_s * (self._assist_rate / max(cpus, 1e-9)))
+            self._assist_used = assist / dt
+            idle = max(0.0, cpus * dt - bg - assist)
             cyc.bg_s += bg
             cyc.idle_s += idle
-            cyc.assist_s += self._assist_rate * dt
-            cyc.work_cpu_s = max(0.0, cyc.work_cpu_s - (cpus + self._assist_rate) * dt)
+            cyc.assist_s += assist
+            cyc.work_cpu_s = max(0.0, cyc.work_cpu_s - cpus * dt)
         # the GC CPU limiter (runtime/mgclimit.go): fill += gcTime - mutatorTime, capacity
         # GOMAXPROCS x 1 s; enabled while full. Idle time is not counted.
         if self.p.memory_limit:
             total = self.procs * dt
-            gc_t = (GC_BACKGROUND_UTILIZATION * self.procs + self._assist_rate) * dt if cyc is not None else 0.0
-            idle = max(0.0, total - gc_t - self.mutator_busy * dt) if cyc is None else 0.0
+            gc_t = (GC_BACKGROUND_UTILIZATION * self.procs + self._assist_used) * dt if cyc is not None else 0.0
+            mut = self.mutator_busy * self._alloc_k * dt
+            # idle time (idle Ps and idle-priority mark work) is not counted
+            idle = max(0.0, total - gc_t - mut)
             total -= idle
             self.limiter_fill = min(self.procs * LIMITER_CAPACITY_PER_PROC_S,
                                     max(0.0, self.limiter_fill + gc_t - (total - gc_t)))
@@ -913,7 +969,10 @@ class Runtime:
     # GC cycle
     def _maybe_start_gc_heap(self) -> None:
         if self.cycle is None and self.heap_live >= self.trigger():
-            self._start_gc("heap")
+            if self.now < self.sweep_until_s:
+                self.advance(self.sweep_until_s - self.now)  # the sweep gcStart must finish
+            if self.cycle is None:
+                self._start_gc("heap")
 
     def _start_gc(self, kind: str) -> None:
         """runtime/mgc.go gcStart + gcControllerState.startCycle."""
@@ -1002,6 +1061,8 @@ class Runtime:
         else:
             self._commit(sweep_done=False)
         self.last_gc_end_s = self.now
+        # the background sweeper (runtime/mgcsweep.go bgsweep) on the Ps the mutator leaves
+        self.sweep_until_s = self.now + self.nspans_total * SWEEP_S_PER_SPAN  # one bgsweep goroutine
         self._pace_scavenger()
         # -- outputs
         heap_goal_printed = cyc.goal_at_start if p.pacer == "1.15" else self.last_heap_goal
