@@ -18,7 +18,6 @@ from gomem.errors import UsageError
 from gomem.monitor.cgroup import CgroupInfo
 from gomem.monitor.loop import SamplingLoop
 from gomem.monitor.procfs import ProcSampler, read_status
-from gomem.monitor.promstats import memstats_from_exposition
 from gomem.monitor.recorder import RSS_COLUMNS, Recorder
 from gomem.monitor.runner import (CommandNotFound, go_env, merge_godebug, resolve_command,
                                   settings_of)
@@ -273,19 +272,3 @@ def test_tally_summary_says_how_it_ended():
     assert s["signal_name"] == "SIGKILL" and s["go_out_of_memory"] is True
     assert "killed by SIGKILL" in s["ended"] and "OOM killer" in s["ended"] and "out of memory" in s["ended"]
     assert Tally().summary(exit_code=0, signal=None)["ended"] == "exit code 0"
-
-
-# -- Prometheus exposition text of real Go programs (the shared corpus of wild traces) ---------
-def test_promstats_maps_client_golang_names(shared_dir):
-    text = (shared_dir / "wild/prom_pwrstat-exporter-sample-go1.19.3.txt").read_text()
-    fields, extra = memstats_from_exposition(text)
-    want = {}
-    for line in text.splitlines():
-        if line.startswith(("go_memstats_heap_alloc_bytes ", "go_memstats_next_gc_bytes ",
-                            "go_gc_duration_seconds_count ", "process_resident_memory_bytes ")):
-            name, value = line.split()
-            want[name] = float(value)
-    assert fields["heap_alloc_bytes"] == int(want["go_memstats_heap_alloc_bytes"])
-    assert fields["next_gc_bytes"] == int(want["go_memstats_next_gc_bytes"])
-    assert fields["num_gc"] == int(want["go_gc_duration_seconds_count"])
-    assert extra["process_resident_memory_bytes"] == want["process_resident_memory_bytes"]

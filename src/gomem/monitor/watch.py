@@ -140,26 +140,27 @@ class PrometheusSource(HttpSource):
     accept = "text/plain;version=0.0.4"
 
     def parse(self, body: bytes, now_unix: float) -> list[dict]:
-        from .promstats import memstats_from_exposition
+        # parsed once by prometheus_client, mapped to gomem's columns by the traces layer
+        from prometheus_client.parser import text_string_to_metric_families
+
+        from ..traces.prom import records_from_families
 
         try:
-            fields, extra = memstats_from_exposition(body.decode("utf-8", "replace"))
+            fams = list(text_string_to_metric_families(body.decode("utf-8", "replace")))
         except ValueError as e:
             raise InputError(f"expected Prometheus text exposition: {e}", path=self.url) from None
-        if not fields and extra.get("process_resident_memory_bytes") is None:
+        recs, _meta = records_from_families(fams, self.polls)
+        if not recs:
             raise InputError("no go_memstats_* or process_resident_memory_bytes metrics "
                              "(is this a Go program's /metrics?)", path=self.url)
         if self.t0_unix_s is None:
-            st = extra.get("process_start_time_seconds")
-            self.t0_unix_s = float(st) if st else now_unix
+            start = next((s.value for f in fams for s in f.samples
+                          if s.name == "process_start_time_seconds" and not s.labels), None)
+            self.t0_unix_s = float(start) if start else now_unix
         t = self.t_s(now_unix)
-        out = []
-        if fields:
-            out.append(_memstats.record(fields, seq=self.polls, t_s=t))
-        if extra.get("process_resident_memory_bytes") is not None:
-            out.append({"kind": "rss", "t_s": t, "rss_bytes": int(extra["process_resident_memory_bytes"]),
-                        "pss_bytes": None, "anon_bytes": None, "hwm_bytes": None})
-        return out
+        for r in recs:
+            r["t_s"] = t
+        return recs
 
 
 def make_source(target: str, *, tree: bool = False, proc_root: str = "/proc", timeout_s: float = 2.0):
