@@ -69,14 +69,16 @@ class Settings:
         return ",".join(parts)
 
     def label(self) -> str:
-        bits = [f"GOGC={'off' if self.gogc is None else self.gogc}"]
-        if self.memory_limit_bytes is not None:
+        bits = []
+        if self.gogc is not ...:
+            bits.append(f"GOGC={'off' if self.gogc is None else self.gogc}")
+        if self.memory_limit_bytes is not None and self.memory_limit_bytes is not ...:
             bits.append(f"GOMEMLIMIT={_size_label(self.memory_limit_bytes)}")
         if self.madvdontneed is True:
             bits.append("madvdontneed=1")
         if self.free_os_every_s:
             bits.append(f"FreeOSMemory every {self.free_os_every_s:g}s")
-        return " ".join(bits)
+        return " ".join(bits) or "the recorded settings"
 
     def to_dict(self) -> dict:
         return {"gogc": self.gogc, "memory_limit_bytes": self.memory_limit_bytes, "gomaxprocs": self.gomaxprocs,
