@@ -21,8 +21,10 @@ from .whatif import parse_limit
 @click.argument("run", metavar="RUN")
 @click.option("--target", required=True, metavar="SIZE", help="Peak memory to stay under (e.g. 3GiB).")
 @click.option("--max-gc-cpu", type=float, metavar="F", help="Largest acceptable GC CPU fraction (e.g. 0.05).")
+@click.option("--margin", type=float, default=0.05, show_default=True, metavar="F",
+              help="Keep the predicted peak this fraction under the target (the prediction's error).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object: the best settings and every candidate.")
-def command(run: str, target: str, max_gc_cpu: float | None, as_json: bool) -> None:
+def command(run: str, target: str, max_gc_cpu: float | None, margin: float, as_json: bool) -> None:
     """Search GOGC, GOMEMLIMIT and both for RUN's workload: keep the predicted peak under
     --target with the least GC CPU."""
     from ..tuning.tune import tune
@@ -32,6 +34,8 @@ def command(run: str, target: str, max_gc_cpu: float | None, as_json: bool) -> N
         raise UsageError("--target: expected a size such as 3GiB")
     if max_gc_cpu is not None and not (0 < max_gc_cpu <= 1):
         raise UsageError("--max-gc-cpu: expected a fraction between 0 and 1 (e.g. 0.05 for 5%)")
+    if not (0 <= margin < 1):
+        raise UsageError("--margin: expected a fraction between 0 and 1 (e.g. 0.05)")
     tl = load_run(run)
     con = Console(stderr=True, highlight=False)
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -42,19 +46,19 @@ def command(run: str, target: str, max_gc_cpu: float | None, as_json: bool) -> N
             prog.update(task, total=n, completed=i,
                         description=f"replaying: {s.label()}" if s is not None else "done")
 
-        cands = tune(tl, tgt, max_gc_cpu, progress=step)
+        cands = tune(tl, tgt, max_gc_cpu, margin=margin, progress=step)
     best = next((c for c in cands if c.feasible), None)
     if as_json:
-        click.echo(json.dumps({"source": run, "target_bytes": tgt, "max_gc_cpu": max_gc_cpu,
+        click.echo(json.dumps({"source": run, "target_bytes": tgt, "max_gc_cpu": max_gc_cpu, "margin": margin,
                                "best": best.to_dict() if best else None,
                                "recorded": cands[0].prediction.recorded if cands else {},
                                "candidates": [c.to_dict() for c in cands]}, indent=1, default=json_default))
         return
-    out = Console(highlight=False)
+    out = Console(highlight=False, width=max(Console().width, 100))
     t = Table(title=f"settings for a peak under {format_size(tgt)}"
               + (f" and GC CPU under {100 * max_gc_cpu:.1f}%" if max_gc_cpu else ""), show_edge=False)
     for col, just in (("settings", "left"), ("peak", "right"), ("GC CPU", "right"), ("GCs", "right"), ("", "left")):
-        t.add_column(col, justify=just)
+        t.add_column(col, justify=just, no_wrap=True)
     for c in cands:
         style = "bold green" if c is best else ("" if c.feasible else "dim")
         t.add_row(c.settings.label(), format_size(c.peak_bytes), f"{100 * c.gc_cpu_fraction:.2f}%",

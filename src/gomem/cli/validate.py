@@ -106,7 +106,7 @@ def command(gos, workloads, settings, corpora, do_record, as_json):
         with Progress(console=err, transient=True) as prog:
             task = prog.add_task("recording real runs", total=n_runs)
             record(target, rec_gos, rec_wls, settings or None,
-                   progress=lambda sm: prog.update(task, advance=1, description=f"{sm['go_version']} {sm['workload']} {sm['setting']}"))
+                   progress=lambda sm: prog.update(task, advance=1, description=f"{sm['go_full_version']} {sm['workload']} {sm['setting']}"))
     runs = []
     for c in corpora:
         runs += compare.find_runs(c, gos or None, workloads or None, settings or None)

@@ -77,7 +77,7 @@ def command(run, gogc, memlimit, madvdontneed, free_os_every, gomaxprocs, go, co
                                "measured": measured}, indent=1, default=lambda o: None if isinstance(o, float)
                               else json_default(o)).replace("NaN", "null"))
         return
-    con = Console(highlight=False)
+    con = Console(highlight=False, width=max(Console().width, 110))
     t = Table(title=f"verify {rs.label()}: {' '.join(cmd)}", show_edge=False)
     t.add_column("")
     t.add_column("predicted", justify="right")

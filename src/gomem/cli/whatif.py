@@ -127,4 +127,4 @@ def command(run: str, gogc, memlimit, madvdontneed, free_os_every, gomaxprocs, g
         d["source"] = run
         click.echo(json.dumps(d, indent=1, default=json_default))
         return
-    render(Console(highlight=False), pred, f"what if: {run} (model of Go {pred.settings.go})")
+    render(Console(highlight=False, width=max(Console().width, 110)), pred, f"what if: {run} (model of Go {pred.settings.go})")

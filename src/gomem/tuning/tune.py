@@ -68,10 +68,11 @@ def grid(target_bytes: int, live_bytes: float, non_heap_bytes: float) -> list[Se
     return out
 
 
-def tune(tl: Timeline, target_bytes: int, max_gc_cpu: float | None = None,
+def tune(tl: Timeline, target_bytes: int, max_gc_cpu: float | None = None, margin: float = 0.0,
          settings: Iterable[Settings] | None = None,
          progress: Callable[[int, int, Settings], None] | None = None) -> list[Candidate]:
-    """All candidates, best first: feasible ones by GC CPU (then peak), then the others by peak."""
+    """All candidates, best first: feasible ones by GC CPU (then peak), then the others by peak.
+    ``margin``: a feasible peak stays under target × (1 − margin) (the model's error)."""
     wl = reconstruct(tl)
     base = Settings().resolved(wl)
     identity = figures_of(simulate_workload(wl, base))
@@ -89,6 +90,8 @@ def tune(tl: Timeline, target_bytes: int, max_gc_cpu: float | None = None,
         why = []
         if not (peak < target_bytes):
             why.append("peak over the target")
+        elif not (peak < target_bytes * (1 - margin)):
+            why.append(f"within {100 * margin:.0f}% of the target")
         if max_gc_cpu is not None and math.isfinite(cpu) and cpu > max_gc_cpu:
             why.append("GC CPU over the maximum")
         out.append(Candidate(p.settings, p, peak, cpu, not why, ", ".join(why) or "ok"))
