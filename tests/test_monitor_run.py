@@ -178,10 +178,59 @@ def test_sigterm_and_sigint_go_to_the_child(prog, tmp_path):
     assert s["exit_code"] == 3 and s["signal"] is None
     p, child = _start_grow(prog, tmp_path / "b")
     time.sleep(0.3)
-    p.send_signal(signal.SIGINT)  # Go's default for SIGINT: die by it
-    p.communicate(timeout=30)
-    assert p.returncode == 128 + signal.SIGINT
-    assert json.loads((tmp_path / "b/summary.json").read_text())["signal"] == signal.SIGINT
+    p.send_signal(signal.SIGINT)  # grow counts the SIGINTs it gets: exactly one
+    rest, _ = p.communicate(timeout=30)
+    assert p.returncode == 4 and b"sigint 1\n" in rest
+    events = [json.loads(x) for x in (tmp_path / "b/events.jsonl").read_text().splitlines()]
+    assert [e["text"] for e in events if e["name"] == "forwarded_signal"] == ["SIGINT"]
+
+
+def test_ctrl_c_on_a_terminal_reaches_the_child_once(prog, tmp_path):
+    """On a terminal the child shares gomem's process group: the kernel delivers Ctrl-C to
+    both, and gomem must not send a second SIGINT."""
+    import pty
+
+    binary = prog("grow")
+    out = tmp_path / "run"
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: gomem on a new terminal (a session leader with a pty)
+        try:
+            os.execv(sys.executable, [*GOMEM, "run", "--out", str(out), "--quiet-gc", "--", binary])
+        finally:
+            os._exit(99)
+    buf = b""
+
+    def read_until(pattern: bytes, timeout: float = 30.0) -> bytes:
+        nonlocal buf
+        import select
+
+        end = time.monotonic() + timeout
+        while pattern not in buf and time.monotonic() < end:
+            r, _, _ = select.select([fd], [], [], 0.5)
+            if r:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                buf += chunk
+        return buf
+
+    try:
+        assert b"ready" in read_until(b"ready")
+        time.sleep(0.3)
+        os.write(fd, b"\x03")  # Ctrl-C: the terminal sends SIGINT to its foreground group
+        assert b"sigint 1" in read_until(b"recorded in"), buf.decode(errors="replace")
+        _, status = os.waitpid(pid, 0)
+    finally:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 4
+    assert json.loads((out / "summary.json").read_text())["exit_code"] == 4
 
 
 def test_go_out_of_memory_is_reported(prog, tmp_path):

@@ -154,3 +154,17 @@ def test_cli_watch(server, tmp_path):
     s = json.loads(r.stdout)
     assert s["target_kind"] == "expvar" and s["memstats_samples"] >= 4
     assert s == json.loads((tmp_path / "w/summary.json").read_text())
+
+
+def test_cli_watch_stops_on_ctrl_c(server, tmp_path):
+    port, pid, stop = server
+    p = subprocess.Popen([sys.executable, "-m", "gomem.cli.main", "watch", str(pid), "--out", str(tmp_path / "w"),
+                          "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert b"watching" in p.stderr.readline()
+    threading.Event().wait(1.0)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    stop()
+    assert p.returncode == 0, err.decode()
+    s = json.loads(out)
+    assert s["stopped"] == "stopped by SIGINT" and s["samples"] >= 20 and s["target_kind"] == "pid"
