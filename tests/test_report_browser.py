@@ -10,7 +10,6 @@ import pytest
 from matplotlib import image as mpimg
 
 from gomem.report import render_html
-from gomem.timeline import Timeline
 
 from test_report import SEED_RUN, read_corpus, small_timeline
 

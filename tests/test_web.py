@@ -9,7 +9,6 @@ import json
 import socket
 import time
 import zipfile
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest

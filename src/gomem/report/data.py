@@ -161,7 +161,7 @@ def _columns_of(kind: str) -> list[str]:
 
 
 def _valid_max(values: Sequence[Any]) -> tuple[int | None, float | None]:
-    best, at = None, None
+    best = None
     for i, v in enumerate(values):
         if v is not None and (best is None or v > values[best]):
             best = i

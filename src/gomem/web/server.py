@@ -27,11 +27,11 @@ import time
 import zipfile
 from pathlib import Path
 from typing import Any, Mapping
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from ..errors import InputError, UsageError
 from ..report.data import KIND_NAMES, kind_columns, payload as make_payload
-from ..report.html import page, panel_html, script_json
+from ..report.html import page, panel_html
 from ..timeline import Timeline, json_default
 from .recording import Poller, Recording, RunDirTail, is_run_dir
 
@@ -283,13 +283,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             pass
 
     def _events(self, query: str) -> None:
-        dash = self.server.dashboard
+        # a reconnecting EventSource says where it stopped; a new one, where its page starts
         cursor = _parse_cursor(self.headers.get("Last-Event-ID"))
         if cursor is None:
-            q = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
-            from urllib.parse import unquote
-
-            cursor = _parse_cursor(unquote(q.get("c", ""))) or {k: 0 for k in KIND_NAMES}
+            c = parse_qs(query).get("c", [""])[0]
+            cursor = _parse_cursor(c) or {k: 0 for k in KIND_NAMES}
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
