@@ -36,7 +36,7 @@ from ..timeline import Timeline, json_default
 from .recording import Poller, Recording, RunDirTail, is_run_dir
 
 #: how often the verdict and summary are recomputed while data arrive (at least)
-PANEL_INTERVAL_S = 2.0
+PANEL_INTERVAL_S = 1.0
 #: SSE keep-alive comment when nothing happens
 KEEPALIVE_S = 10.0
 
