@@ -62,6 +62,9 @@ class Step:
     forced_gc: bool = False  # the interval ends in runtime.GC()
     free_os_memory: bool = False  # ... in debug.FreeOSMemory()
     large_allocs: int = 0  # replacement pattern: allocations of Workload.large_object_bytes
+    #: the interval cut at the MemStats samples: (duration_s, alloc_bytes, live_change_bytes);
+    #: empty when there are none (the replay then spreads the interval evenly)
+    segments: list[tuple[float, float, float]] = field(default_factory=list)
 
     @property
     def duration_s(self) -> float:
@@ -91,6 +94,8 @@ class Workload:
     stack_levels: list[tuple[float, float]] = field(default_factory=list)
     stack_used_fraction: float = 0.25  # of the stacks the GC scans (gctrace "stacks", 1.21+)
     touch: float = 1.0  # fraction of allocated bytes the program writes (RSS vs heap)
+    #: the replay holds this much less than the recorded live heap (see whatif.prepare)
+    live_offset_bytes: float = 0.0
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -114,6 +119,7 @@ class Workload:
         chunk = max(4 * MiB, max_live / 64)
 
         touch = self.touch
+        offset = self.live_offset_bytes
 
         def program(go: Any) -> None:
             stacks = _Stacks(go, self.stack_levels, self.stack_used_fraction)
@@ -122,6 +128,7 @@ class Workload:
             live = [0.0]
 
             def adjust(target: float) -> None:
+                target = max(target - offset, 0.0)
                 while live[0] + chunk / 2 < target:
                     n = min(chunk, target - live[0])
                     h = go.build_live(int(n), live_size, touch=touch)
@@ -134,6 +141,27 @@ class Workload:
 
             clock = _Clock(go, free_every)
             for st in steps:
+                if st.segments:
+                    target = st.live_start_bytes
+                    for dk, ak, lk in st.segments:
+                        gk = max(ak - max(lk, 0.0), 0.0)
+                        if gk >= churn_size and dk > 0:
+                            go.churn(gk / dk, churn_size, dk, touch=touch)
+                        elif gk >= churn_size:
+                            go.churn(gk / 1e-3, churn_size, 1e-3, touch=touch)
+                            dk = 1e-3
+                        elif dk > 0:
+                            go.sleep(dk)
+                        clock.advance(dk)
+                        stacks.at(clock.t)
+                        target += lk
+                        adjust(target)
+                    adjust(st.live_end_bytes)
+                    if st.free_os_memory:
+                        go.free_os_memory()
+                    elif st.forced_gc:
+                        go.gc()
+                    continue
                 d = st.duration_s
                 sub = int(min(MAX_SUBSTEPS, max(1, math.ceil(d / 0.05)),
                               max(1, math.ceil(abs(st.live_end_bytes - st.live_start_bytes) / chunk))))
@@ -258,6 +286,71 @@ def _fin(x: float, default: float = 0.0) -> float:
     return float(x) if x is not None and math.isfinite(x) else default
 
 
+def _stack_scan_fraction(gc, mem, gogc, globals_bytes: float) -> float | None:
+    """The fraction of the goroutine stacks the GC scans, from the goals: in Go 1.18+ the goal is
+    live + (live + stacks scanned + globals)·GOGC/100 (mgcpacer.go commit), so each cycle's goal,
+    the previous cycle's live heap and the globals give the stack bytes the pacer counted,
+    compared with StackInuse at that time. (gctrace's own "stacks" is the scanned bytes only
+    from 1.21; 1.19 prints the allocated ones.) Only cycles with ≥ 8 MiB of stacks count."""
+    if not gogc or len(gc) < 2:
+        return None
+    out = []
+    for i in range(1, len(gc)):
+        live, goal, t = gc.heap_live[i - 1], gc.heap_goal[i], gc.t_s[i]
+        if not (math.isfinite(live) and math.isfinite(goal) and math.isfinite(t)) or goal > 2 ** 60:
+            continue
+        j = np.nonzero(np.isfinite(mem.stack_inuse) & (mem.t_s <= t))[0]
+        if not len(j):
+            continue
+        stk = float(mem.stack_inuse[j[-1]]) - BASE_STACKS_BYTES
+        if stk < 8 * MiB:
+            continue
+        scanned = (goal - live) * 100 / gogc - live - globals_bytes
+        out.append(scanned / stk)
+    if not out:
+        return None
+    return float(min(max(np.median(out), 0.02), 1.0))
+
+
+def _segments(st: Step, mt: np.ndarray, ma: np.ndarray, heap0_end: float) -> list[tuple[float, float, float]]:
+    """Cut an interval at the MemStats samples inside it. Allocation in each piece: the growth of
+    HeapAlloc (which only falls when the sweeper frees, right after a cycle); the first piece
+    counts from the live heap, the last up to the next cycle's heap0. Scaled to the interval's
+    total. A rising live heap goes to the pieces allocated faster than the interval's slowest
+    quarter; a falling one is spread evenly."""
+    inside = (mt > st.t0_s) & (mt < st.t1_s)
+    if inside.sum() < 2 or st.duration_s <= 0:
+        return []
+    ts = np.concatenate(([st.t0_s], mt[inside], [st.t1_s]))
+    dt = np.diff(ts)
+    ha = ma[inside]
+    inc = np.empty(len(dt))
+    inc[0] = max(float(ha[0]) - st.live_start_bytes, 0.0)
+    inc[1:-1] = np.maximum(np.diff(ha), 0.0)
+    inc[-1] = max(heap0_end - float(ha[-1]), 0.0) if math.isfinite(heap0_end) else (
+        float(np.median(inc[1:-1])) if len(inc) > 2 else 0.0)
+    total = float(inc.sum())
+    if total <= 0:
+        return []
+    alloc = inc * (st.alloc_bytes / total)
+    dl = st.live_end_bytes - st.live_start_bytes
+    live = np.zeros(len(dt))
+    if dl > 0:
+        rate = np.where(dt > 0, alloc / np.maximum(dt, 1e-9), 0.0)
+        base = float(np.quantile(rate[dt > 0], 0.25)) if (dt > 0).any() else 0.0
+        excess = np.maximum(rate - base, 0.0) * dt
+        excess = np.minimum(excess, alloc)
+        if excess.sum() >= dl:
+            live = excess * (dl / excess.sum())
+        else:
+            rest = np.maximum(alloc - excess, 0.0)
+            live = excess + (rest * ((dl - excess.sum()) / rest.sum()) if rest.sum() > 0 else 0.0)
+        live = np.minimum(live, alloc) if alloc.sum() >= dl else live
+    elif dl < 0:
+        live = dt / dt.sum() * dl
+    return [(float(a), float(b), float(c)) for a, b, c in zip(dt, alloc, live)]
+
+
 def reconstruct(tl: Timeline, process: int | None = None) -> Workload:
     """The workload behind a recording (see the module's doc). Needs gctrace cycles."""
     if process is None:
@@ -341,6 +434,15 @@ def reconstruct(tl: Timeline, process: int | None = None) -> Workload:
                   stacks_bytes=stacks, globals_bytes=globals_, process=process, notes=notes,
                   recorded_gc_cpu_ms=float(np.nansum(gc.cpu_ms[idx])) if np.isfinite(gc.cpu_ms[idx]).any() else math.nan)
 
+    # within each interval: when the allocation happened (MemStats), and the live heap's growth
+    # put where the allocation was fastest (a live set is built faster than garbage is made)
+    if np.isfinite(mem.heap_alloc).sum() >= 4 and wl.large_object_bytes is None:
+        okm = np.isfinite(mem.heap_alloc) & np.isfinite(mem.t_s)
+        mt, ma = mem.t_s[okm], mem.heap_alloc[okm]
+        k_end = [float(x) for x in h0] + [math.nan]
+        for i, st in enumerate(steps):
+            st.segments = _segments(st, mt, ma, k_end[i] if i < len(k_end) else math.nan)
+
     # goroutine stacks over time (StackInuse), beyond a small program's
     levels: list[tuple[float, float]] = []
     if np.isfinite(mem.stack_inuse).any():
@@ -358,13 +460,10 @@ def reconstruct(tl: Timeline, process: int | None = None) -> Workload:
             levels.append((float(tt), v))
             last = v
     wl.stack_levels = levels
-    if levels and np.isfinite(gc.stacks).any() and np.isfinite(mem.stack_inuse).any():
-        ver = str(wl.go_version or "").removeprefix("go")
-        if not ver.startswith(("1.18", "1.19", "1.20")):  # 1.21+ prints the scanned stack bytes
-            scanned = float(np.nanmax(gc.stacks))
-            alloc = float(np.nanmax(mem.stack_inuse))
-            if alloc > 0 and scanned > 0:
-                wl.stack_used_fraction = min(max(scanned / alloc, 0.02), 1.0)
+    if levels and np.isfinite(mem.stack_inuse).any():
+        frac = _stack_scan_fraction(gc, mem, settings.get("gogc"), globals_)
+        if frac is not None:
+            wl.stack_used_fraction = frac
     # how much of what the program allocates it writes: fresh pages are resident only where
     # written (mheap.go allocNeedsZero: fresh memory is not zeroed), so RSS can stay under the heap
     rss_v = tl["rss"]["rss_bytes"] if len(tl["rss"]) else None

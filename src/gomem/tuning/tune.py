@@ -16,8 +16,7 @@ from typing import Callable, Iterable
 
 from ..timeline import Timeline
 from ..units import MiB
-from .reconstruct import reconstruct
-from .whatif import Prediction, Settings, figures_of, predict, simulate_workload
+from .whatif import Prediction, Settings, predict, prepare
 
 GOGCS = (10, 25, 50, 75, 100, 150, 200, 300, 400)
 
@@ -73,9 +72,7 @@ def tune(tl: Timeline, target_bytes: int, max_gc_cpu: float | None = None, margi
          progress: Callable[[int, int, Settings], None] | None = None) -> list[Candidate]:
     """All candidates, best first: feasible ones by GC CPU (then peak), then the others by peak.
     ``margin``: a feasible peak stays under target × (1 − margin) (the model's error)."""
-    wl = reconstruct(tl)
-    base = Settings().resolved(wl)
-    identity = figures_of(simulate_workload(wl, base))
+    wl, identity, _ = prepare(tl)
     live = identity.get("max_live_bytes", math.nan)
     non_heap = max(identity.get("peak_memory_bytes", 0.0) - identity.get("peak_heap_bytes", 0.0), 0.0) \
         if math.isfinite(identity.get("peak_memory_bytes", math.nan)) else 0.0
