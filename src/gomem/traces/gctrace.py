@@ -291,7 +291,31 @@ _SHAPES = {
     _SHAPE_16: (16, False), _SHAPE_16 + _FORCED: (16, True),
 }
 _DIGITS = b"0123456789"
+#: digits 1-9 -> "1", "0" and "." kept, anything else -> " " (for leading-zero/dot checks)
 _LEADING = bytes(c if c in b"0." else 0x31 if c in b"123456789" else 0x20 for c in range(256))
+_DOTTED_HEAD = rb"gc  @\.?s %: \.?\+\.?\+\.? ms clock, \.?\+\.?/\.?/\.?\+\.? ms cpu, ->-> MB,  MB goal,  "
+_SHAPE_RE = {
+    18: re.compile(_DOTTED_HEAD + rb"MB stacks,  MB globals,  P( \(forced\))?"),
+    16: re.compile(_DOTTED_HEAD + rb"P( \(forced\))?"),
+}
+_DOTTED: dict[bytes, tuple[int, bool] | None] = {}
+
+
+def _dotted_shape(shape: bytes) -> tuple[int, bool] | None:
+    """(numbers per line, forced) of a line shape with digits deleted and dots kept, if it is
+    a gctrace line whose dots are all in float slots (t, clock and cpu times), at most one each."""
+    got = _DOTTED.get(shape, False)
+    if got is not False:
+        return got  # type: ignore[return-value]
+    found = None
+    for nf, rx in _SHAPE_RE.items():
+        m = rx.fullmatch(shape)
+        if m:
+            found = (nf, m.group(1) is not None)
+            break
+    if len(_DOTTED) < 4096:
+        _DOTTED[shape] = found
+    return found
 _JSON_KEYS = [k for k in GC_KEYS if k != "kind"]
 
 
@@ -317,31 +341,27 @@ def fast_json_chunk(chunk: bytes, parser: GctraceParser, first_lineno: int) -> b
     qualify. ``first_lineno`` is the line number of the chunk's first line (``seq``)."""
     if not chunk.endswith(b"\n") or not chunk.startswith(b"gc "):
         return None
-    skel = chunk.translate(None, _SKELETON_DELETE).split(b"\n")
+    # line shapes: digits deleted, dots kept (a dot may only stand in a float's slot, once)
+    skel = chunk.translate(None, _DIGITS).split(b"\n")
     skel.pop()
     n = len(skel)
     shapes = set(skel)
-    info = [_SHAPES.get(s) for s in shapes]
+    info = [_dotted_shape(s) for s in shapes]
     if None in info or len({i[0] for i in info}) != 1:  # type: ignore[index]
         return None
     nf = info[0][0]  # type: ignore[index]
     nums = chunk.translate(_TO_SPACE).decode("ascii").split()
     if len(nums) != n * nf:
         return None
-    # every number well formed (as GC_RE would take it, and valid JSON): no leading or trailing
-    # dot, no two dots, no leading zero
+    # no number starts or ends with a dot, none has a leading zero (GC_RE would read "007" as 7;
+    # the raw text would not be JSON): those go the slow way
     joined = " " + " ".join(nums) + " "
     if " ." in joined or ". " in joined:
         return None
-    jb = joined.encode("ascii")
-    if b".." in jb.translate(None, _DIGITS):
-        return None
-    lz = jb.translate(_LEADING)
+    lz = joined.encode("ascii").translate(_LEADING)
     if b" 00" in lz or b" 01" in lz:
         return None
     col = [nums[i::nf] for i in range(nf)]
-    if "." in "".join(col[0]) or "." in "".join(col[2]) or "." in "".join(col[nf - 1]):
-        return None  # GC number, CPU percent and P are integers
     try:
         heap = [list(map(_MIB.__getitem__, col[i])) for i in range(11, nf - 1)]
     except ValueError:
@@ -363,7 +383,7 @@ def fast_json_chunk(chunk: bytes, parser: GctraceParser, first_lineno: int) -> b
             procs.append(p_txt)
     parser.process = process
     parser.last_num = int(nums0[-1])
-    forced_of = {s: "true" if _SHAPES[s][1] else "false" for s in shapes}
+    forced_of = {s: "true" if _dotted_shape(s)[1] else "false" for s in shapes}  # type: ignore[index]
     forced = list(map(forced_of.__getitem__, skel))
     seq = list(map(str, range(first_lineno, first_lineno + n)))
     if nf == 18:
@@ -374,15 +394,20 @@ def fast_json_chunk(chunk: bytes, parser: GctraceParser, first_lineno: int) -> b
         stacks = globals_ = ["null"] * n
     values = [col[0], col[1], procs, col[2], col[3], col[4], col[5], col[6], col[7], col[8], col[9], col[10],
               heap[0], heap[1], heap[2], heap[3], stacks, globals_, col[nf - 1], forced, seq]
-    keys = _JSON_KEYS
-    w = 2 * len(values) + 1
-    flat: list[str] = [""] * (n * w)
-    flat[0::w] = ['{"kind":"gc","' + keys[0] + '":'] * n
+    # pieces of each record: literal, value, literal, value, ..., "}\n"; a value that is the same
+    # on every line of the chunk (process, stacks, globals, P, usually) joins its literals
+    pieces: list[list[str] | str] = ['{"kind":"gc","' + _JSON_KEYS[0] + '":']
     for j, v in enumerate(values):
-        flat[2 * j + 1::w] = v
-        if j + 1 < len(values):
-            flat[2 * j + 2::w] = [',"' + keys[j + 1] + '":'] * n
-    flat[w - 1::w] = ["}\n"] * n
+        lit_after = ',"' + _JSON_KEYS[j + 1] + '":' if j + 1 < len(values) else "}\n"
+        if v.count(v[0]) == n:
+            pieces[-1] = pieces[-1] + v[0] + lit_after  # type: ignore[operator]
+        else:
+            pieces.append(v)
+            pieces.append(lit_after)
+    w = len(pieces)
+    flat: list[str] = [""] * (n * w)
+    for j, piece in enumerate(pieces):
+        flat[j::w] = [piece] * n if isinstance(piece, str) else piece
     return "".join(flat).encode("ascii")
 
 
