@@ -17,7 +17,7 @@ import pytest
 from gomem.errors import UsageError
 from gomem.monitor.cgroup import CgroupInfo
 from gomem.monitor.loop import SamplingLoop
-from gomem.monitor.procfs import ProcSampler, read_status
+from gomem.monitor.procfs import ProcSampler, proc_descendants, psutil_descendants, read_status
 from gomem.monitor.recorder import RSS_COLUMNS, Recorder
 from gomem.monitor.runner import (CommandNotFound, go_env, merge_godebug, resolve_command,
                                   settings_of)
@@ -272,3 +272,23 @@ def test_tally_summary_says_how_it_ended():
     assert s["signal_name"] == "SIGKILL" and s["go_out_of_memory"] is True
     assert "killed by SIGKILL" in s["ended"] and "OOM killer" in s["ended"] and "out of memory" in s["ended"]
     assert Tally().summary(exit_code=0, signal=None)["ended"] == "exit code 0"
+
+
+def test_descendants_from_the_kernels_children_lists_match_psutil():
+    p = subprocess.Popen(["sh", "-c", "sleep 5 & (sleep 5 & wait) & wait"])
+    try:
+        import time
+
+        want = []
+        for _ in range(100):  # until the shells have forked
+            want = sorted(psutil_descendants(p.pid))
+            if len(want) == 3:
+                break
+            time.sleep(0.02)
+        assert len(want) == 3  # sleep, the subshell and its sleep
+        assert sorted(proc_descendants(p.pid)) == want
+    finally:
+        p.kill()
+        for c in psutil.Process(p.pid).children(recursive=True) if psutil.pid_exists(p.pid) else []:
+            c.kill()
+        p.wait()

@@ -1,5 +1,5 @@
-// hold: builds a live set of MIB MiB (every page written, so it is resident) while making
-// garbage (so the GC runs), holds it, then prints its own kernel high-water mark (VmHWM from
+// hold: builds a live set of MIB MiB (every page written, so it is resident) while making a
+// little garbage, holds it (its RSS peak is a plateau, not a spike between two samples), then prints its own kernel high-water mark (VmHWM from
 // /proc/self/status) and runtime.MemStats.NumGC on stdout, just before it exits.
 // Usage: hold [MIB] [HOLD_MS]
 package main
@@ -32,7 +32,7 @@ func main() {
 			b[j] = byte(i)
 		}
 		live = append(live, b)
-		for k := 0; k < 64; k++ { // 2 MiB of garbage per live MiB
+		for k := 0; k < 4; k++ { // 128 KiB of garbage per live MiB (the growing heap makes the GCs)
 			sink = make([]byte, 32<<10)
 		}
 		if i%20 == 0 {
