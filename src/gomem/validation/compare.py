@@ -102,7 +102,7 @@ def model_metrics(timeline) -> dict:
         "num_gc": num_gc,
         "final_heap_released": int(rel[-1]),
         "peak_heap_alloc": int(m["heap_alloc_bytes"].max()) if "heap_alloc_bytes" in m else None,
-        "duration_s": float(m["t_s"][-1]) if "t_s" in m else None,
+        "duration_s": float(m["t_s"].max()) if "t_s" in m else None,
     }
 
 

@@ -121,6 +121,11 @@ def go_full_version(minor: str) -> str:
     return r.stdout.strip() or f"go{minor}"
 
 
+def _minor_of(version: str) -> str:
+    """``go1.27.3`` -> ``1.27`` (the Timeline's meta["go_version"] form)."""
+    return ".".join(version.removeprefix("go").split(".")[:2])
+
+
 def _statm_rss(pid: int, page: int) -> int | None:
     try:
         with open(f"/proc/{pid}/statm", "rb") as f:
@@ -180,7 +185,8 @@ def run_one(binary: Path, workload: Workload, setting: str, outdir: Path, *, go_
     last = ms[-1] if ms else {}
     summary = {
         "workload": workload.name, "program": workload.program, "what": workload.what,
-        "setting": setting, "go_version": go_version, "argv": [binary.name, *argv[1:]],
+        "setting": setting, "go_version": _minor_of(go_version), "go_full_version": go_version,
+        "argv": [binary.name, *argv[1:]],
         "build_tags": list(workload.tags),
         "env": {k: env[k] for k in ("GOGC", "GOMEMLIMIT", "GODEBUG", "GOMAXPROCS") if k in env},
         "settings": settings_meta(env), "memory_limit_bytes": settings_meta(env)["memory_limit_bytes"],
@@ -247,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
 
     def show(sm: dict) -> None:
-        print(f"{sm['go_version']:>10} {sm['workload']:>10} {sm['setting']:>8} exit={sm['exit']} "
+        print(f"{sm['go_full_version']:>10} {sm['workload']:>10} {sm['setting']:>8} exit={sm['exit']} "
               f"wall={sm['wall_s']:.1f}s heap_sys={sm['peak_heap_sys'] / MiB:.0f}MiB "
               f"retained={sm['peak_heap_retained'] / MiB:.0f}MiB rss={sm['peak_rss_hwm'] / MiB:.0f}MiB "
               f"num_gc={sm['num_gc']}", flush=True)
