@@ -2,7 +2,8 @@
 scavenged (released) and resident state of free pages.
 
 Pages are numbered from the heap's base address (arena 0, 0x00c000000000 on linux/amd64).
-Free memory is a sorted list of segments ``[start, npages, scavenged, resident_pages]``;
+Free memory is a sorted list of segments ``[start, npages, scavenged, resident_pages, gen]``
+(``gen``: the GC cycle in which the pages were freed, for the scavenger's density rule);
 adjacent segments form one contiguous free range (Go's page allocator coalesces free pages
 whatever their scavenged state: runtime/mpagealloc.go, pageAlloc.find).
 
@@ -68,7 +69,7 @@ class PageHeap:
         if self.arena_steps:
             # Go 1.15 mheap.sysAlloc: sysMap(v, size, &memstats.heap_sys) of the whole
             # reservation; mheap.grow: heap_released += asize, heap_idle += asize.
-            self._insert(self.cur_end, asize, True, 0)
+            self._insert(self.cur_end, asize, True, 0, -1)
             self.mapped += asize
         self.cur_end += asize
 
@@ -86,18 +87,18 @@ class PageHeap:
         self.cur_base += ask
         if not self.arena_steps:
             # 1.19+: sysMap(v, nBase-v, &gcController.heapReleased): new pages start released
-            self._insert(v, ask, True, 0)
+            self._insert(v, ask, True, 0, -1)
             self.mapped += ask
         # 1.15: the pages were mapped (and counted idle+released) by sysAlloc already
         return (self.mapped - before) * PAGE
 
     # -- free segment list ------------------------------------------------------------------
-    def _insert(self, start: int, n: int, scav: bool, res: int) -> None:
+    def _insert(self, start: int, n: int, scav: bool, res: int, gen: int) -> None:
         if n <= 0:
             return
         i = bisect.bisect_left(self.starts, start)
         self.starts.insert(i, start)
-        self.segs.insert(i, [start, n, scav, res])
+        self.segs.insert(i, [start, n, scav, res, gen])
         self.free_pages += n
         self.free_res_pages += res
         if scav:
@@ -105,16 +106,18 @@ class PageHeap:
         # merge with neighbours of the same state
         if i + 1 < len(self.segs):
             nxt = self.segs[i + 1]
-            if nxt[0] == start + n and nxt[2] == scav:
+            if nxt[0] == start + n and nxt[2] == scav and nxt[4] == gen:
                 self.segs[i][1] += nxt[1]
                 self.segs[i][3] += nxt[3]
+                self.segs[i][4] = max(self.segs[i][4], nxt[4])
                 del self.segs[i + 1]
                 del self.starts[i + 1]
         if i > 0:
             prv = self.segs[i - 1]
-            if prv[0] + prv[1] == start and prv[2] == scav:
+            if prv[0] + prv[1] == start and prv[2] == scav and prv[4] == self.segs[i][4]:
                 prv[1] += self.segs[i][1]
                 prv[3] += self.segs[i][3]
+                prv[4] = max(prv[4], self.segs[i][4])
                 del self.segs[i]
                 del self.starts[i]
 
@@ -172,6 +175,24 @@ class PageHeap:
             # segment i now starts after the carved pages (or the next range): rescan from i
         return out
 
+    def coalesce(self, old_gen: int) -> None:
+        """Merge adjacent free segments of the same state whose generations are both
+        ``<= old_gen`` (old enough that the scavenger's density rule no longer tells them
+        apart), keeping the free list short."""
+        out: list[list] = []
+        for s in self.segs:
+            if out:
+                p = out[-1]
+                if p[0] + p[1] == s[0] and p[2] == s[2] and p[4] <= old_gen and s[4] <= old_gen:
+                    p[1] += s[1]
+                    p[3] += s[3]
+                    p[4] = max(p[4], s[4])
+                    continue
+            out.append(s)
+        if len(out) != len(self.segs):
+            self.segs = out
+            self.starts = [s[0] for s in out]
+
     def tail_free(self) -> int:
         """Free pages contiguous with the top of the grown heap (usable with new growth)."""
         if not self.segs:
@@ -185,19 +206,22 @@ class PageHeap:
             end = s[0]
         return run
 
-    def free(self, start: int, npages: int, res_pages: int) -> None:
-        """A span's pages go back to the heap, unscavenged (mheap.freeSpanLocked)."""
-        self._insert(start, npages, False, min(res_pages, npages))
+    def free(self, start: int, npages: int, res_pages: int, gen: int = -1) -> None:
+        """A span's pages go back to the heap, unscavenged (mheap.freeSpanLocked), in GC
+        generation ``gen``."""
+        self._insert(start, npages, False, min(res_pages, npages), gen)
 
-    def scavenge(self, todo_pages: int, madv_free: bool) -> tuple[int, int]:
+    def scavenge(self, todo_pages: int, madv_free: bool, max_gen: int | None = None) -> tuple[int, int]:
         """Release up to ``todo_pages`` free, unscavenged pages, highest addresses first.
         Returns (pages released, resident pages dropped from RSS). With MADV_FREE the pages
-        stay resident until the kernel needs them (runtime/mem_linux.go, sysUnusedOS)."""
+        stay resident until the kernel needs them (runtime/mem_linux.go, sysUnusedOS).
+        ``max_gen``: skip pages freed after that GC generation (the background scavenger's
+        density rule, runtime/mgcscavenge.go scavChunkHiOccFrac, 1.21+)."""
         new = []
         i = len(self.segs) - 1
         while todo_pages > 0 and i >= 0:
             s = self.segs[i]
-            if not s[2]:
+            if not s[2] and (max_gen is None or s[4] <= max_gen):
                 take = min(todo_pages, s[1])
                 r = s[3] if take == s[1] else (s[3] * take) // s[1]
                 start = s[0] + s[1] - take
@@ -209,13 +233,13 @@ class PageHeap:
                     s[3] -= r
                 self.free_pages -= take
                 self.free_res_pages -= r
-                new.append((start, take, r))
+                new.append((start, take, r, s[4]))
                 todo_pages -= take
             i -= 1
         done = dropped = 0
-        for start, take, r in new:
+        for start, take, r, gen in new:
             keep = r if madv_free else 0
-            self._insert(start, take, True, keep)
+            self._insert(start, take, True, keep, gen)
             done += take
             dropped += r - keep
         return done, dropped

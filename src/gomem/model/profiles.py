@@ -35,6 +35,9 @@ class Profile:
     limit_headroom: str
     #: 1.19-1.21 gcPaceScavenger computes L*(100-5) instead of L*(1-5/100) (golang/go#62449)
     scav_limit_bug: bool
+    #: 1.21+ scavenger index: the background scavenger skips chunks that were dense
+    #: (>= 96.875% in use) in the current or previous GC cycle (mgcscavenge.go)
+    scav_density: bool
     madvdontneed_default: bool  # runtime1.go parsedebugvars: 1 on Linux since 1.16
     #: background scavenger budget: fraction of *total* GOMAXPROCS CPU (1.17+) or of one CPU
     scav_whole_procs: bool
@@ -58,7 +61,7 @@ class Profile:
 
 _BASE = dict(
     requested="", note="", pacer="1.18", consmark="max5", triggered_is_live=True, arena_steps=False,
-    memory_limit=True, limit_headroom="3pct", scav_limit_bug=False, madvdontneed_default=True,
+    memory_limit=True, limit_headroom="3pct", scav_limit_bug=False, scav_density=True, madvdontneed_default=True,
     scav_whole_procs=True, gctrace_stacks_globals=True, gctrace_allocated_stacks=False, malloc_header=True,
     inline_mark_bits=True,
     sizeclasses=SIZECLASSES_119, nonheap_base_bytes=3_512_403, nonheap_per_arena_bytes=76_645,
@@ -67,13 +70,13 @@ _BASE = dict(
 
 PROFILES: dict[str, Profile] = {
     "1.15": Profile(version="1.15", **{**_BASE, **dict(
-        pacer="1.15", consmark="none", triggered_is_live=True, arena_steps=True, memory_limit=False,
+        pacer="1.15", consmark="none", scav_density=False, triggered_is_live=True, arena_steps=True, memory_limit=False,
         limit_headroom="none", madvdontneed_default=False, scav_whole_procs=False,
         gctrace_stacks_globals=False, malloc_header=False, inline_mark_bits=False, sizeclasses=SIZECLASSES_115,
         nonheap_base_bytes=6_638_080, nonheap_per_arena_bytes=2_167_312, stack_init_bytes=288 * KiB,
         globals_bytes=160 * KiB)}),
     "1.19": Profile(version="1.19", **{**_BASE, **dict(
-        consmark="pi", triggered_is_live=False, limit_headroom="1MiB", scav_limit_bug=True,
+        consmark="pi", triggered_is_live=False, scav_density=False, limit_headroom="1MiB", scav_limit_bug=True,
         gctrace_allocated_stacks=True, malloc_header=False, inline_mark_bits=False,
         nonheap_base_bytes=6_638_080, nonheap_per_arena_bytes=2_167_312, stack_init_bytes=256 * KiB)}),
     "1.21": Profile(version="1.21", **{**_BASE, **dict(

@@ -53,13 +53,14 @@ MARK_S_PER_OBJ = 15e-9  # greyobject/scanobject per marked object, per CPU
 MARK_FIXED_S = 60e-6  # root marking, per cycle
 STW_SWEEP_TERM_S = 25e-6
 STW_MARK_TERM_S = 20e-6
-SCAV_BYTES_PER_CPU_S = 5 * GiB  # madvise of free pages (1.17+: 64 KiB quanta)
+SCAV_BYTES_PER_CPU_S = 16 * GiB  # madvise of free pages (1.17+: 64 KiB quanta); corpus: ~300 MiB/s at 2 P
 SCAV_BYTES_PER_CPU_S_115 = 2 * GiB  # 1.15: one physical page per critical section
 SCAV_CPU_FRACTION = 0.01  # scavengePercent = 1
 SYSMAP_S_PER_BYTE = 1e-3 / GiB  # mmap/sysMap of new heap memory
 RUNTIME_INIT_S = 0.4e-3  # schedinit .. main.main
 BINARY_RSS_BYTES = 2 * MiB  # text and data of a small Go binary
 MSPAN_BYTES = 160
+G_STRUCT_BYTES = 440  # unsafe.Sizeof(runtime.g) on linux/amd64 (1.19-1.27: 400-450 B)
 GCBITS_BYTES_PER_SPAN = 24
 WORKBUF_BYTES = 2 * MiB  # sizeof(mspan), persistentalloc'ed in 16 KiB chunks (fixalloc)
 
@@ -219,6 +220,8 @@ class Runtime:
         self.stack_alloc = 0
         self.max_stack_scan = 0
         self.goroutines = 1
+        self.max_goroutines = 4  # main, sysmon's and the runtime's goroutines at start
+        self._runtime_pieces: list = []  # objects the runtime itself keeps (g structs)
 
         # GC state
         self.num_gc = 0
@@ -608,7 +611,7 @@ class Runtime:
             runs.append(run)
         if self.nspans_total > self.max_nspans:
             self.max_nspans = self.nspans_total
-        if self.p.memory_limit and scav_total:
+        if self.p.memory_limit and self.memory_limit < MAXINT64:
             self._scavenge_for_limit(scav_total * PAGE)
         return runs
 
@@ -633,9 +636,9 @@ class Runtime:
         if inuse > self.memory_limit:
             self._scavenge(inuse - self.memory_limit, eager=True)
 
-    def _scavenge(self, nbytes: int, eager: bool) -> int:
+    def _scavenge(self, nbytes: int, eager: bool, max_gen: int | None = None) -> int:
         pages = -(-int(nbytes) // PAGE)
-        done, dropped = self.heap.scavenge(pages, self.madv_free)
+        done, dropped = self.heap.scavenge(pages, self.madv_free, max_gen)
         b = done * PAGE
         if eager:
             self.scav_eager_since += b
@@ -664,7 +667,7 @@ class Runtime:
         """Stacks of exited goroutines go back to the heap as free, resident pages
         (runtime/stack.go stackfree -> mheap.freeManual)."""
         for start, k in g.pieces:
-            self.heap.free(start, k, k)
+            self.heap.free(start, k, k, self.num_gc)
             self.stack_pages -= k
         g.pieces = []
         self.stack_scan -= g.count * g.used_bytes
@@ -683,6 +686,12 @@ class Runtime:
         self.stack_alloc += total
         self.max_stack_scan = max(self.max_stack_scan, self.stack_alloc)
         self.goroutines += count
+        if self.goroutines > self.max_goroutines:
+            # runtime/proc.go newproc1 -> malg: a new g struct (~440 B, pointerful) from the
+            # heap when the free list (gFree) has none; g's are never freed (allgs)
+            new = self.goroutines - self.max_goroutines
+            self.max_goroutines = self.goroutines
+            self._alloc_objects(AllocSpec(G_STRUCT_BYTES, True), new, live=True, handle_pieces=self._runtime_pieces)
         g = Goroutines(self, count, stack_bytes, used_bytes)
         g.pieces = pieces
         self._sample(force=True)
@@ -937,7 +946,9 @@ class Runtime:
             rate = SCAV_BYTES_PER_CPU_S_115 * SCAV_CPU_FRACTION
         todo = min(excess, int(rate * dt), free_unscav)
         if todo >= PAGE:
-            self._scavenge(todo, eager=False)
+            # 1.21+: chunks that were >= 96.875% in use in the current or previous GC cycle
+            # are skipped by the background scavenger (scavChunkHiOccFrac)
+            self._scavenge(todo, eager=False, max_gen=self.num_gc - 1 if self.p.scav_density else None)
 
     def _pace_scavenger(self) -> None:
         """runtime/mgcscavenge.go gcPaceScavenger (1.15: mheap_.scavengeGoal)."""
@@ -1052,6 +1063,7 @@ class Runtime:
             self.num_forced_gc += 1
         # -- sweep: unmarked objects are freed; empty spans go back to the heap
         self._sweep()
+        self.heap.coalesce(self.num_gc - 1)
         self.cycle = None
         self.triggered = U64MAX
         # -- commit (sweep not done at mark termination)
@@ -1146,7 +1158,7 @@ class Runtime:
                 r.nalloc = r.nmark
             r.nmark = 0
             if r.nalloc <= 0:
-                heap.free(r.start, r.npages, r.res)
+                heap.free(r.start, r.npages, r.res, self.num_gc)
                 self.inuse_pages -= r.npages
                 self.nspans_total -= r.nspans
                 continue
@@ -1154,7 +1166,7 @@ class Runtime:
             if need < r.nspans:
                 fp = (r.nspans - need) * r.sp
                 fres = r.res * fp // r.npages
-                heap.free(r.start + need * r.sp, fp, fres)
+                heap.free(r.start + need * r.sp, fp, fres, self.num_gc)
                 r.res -= fres
                 self.inuse_pages -= fp
                 self.nspans_total -= r.nspans - need
