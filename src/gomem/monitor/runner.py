@@ -510,8 +510,9 @@ def _run_child(cfg, exe, env, rec, tally, meta, settings, limit, cg, oom_before,
         gomemlimit_bytes=settings["memory_limit_bytes"], gogc=settings["gogc"],
         oom_kill=oom, oom_kill_count=(oom_after - oom_before) if oom else 0,
         pid=child.pid, cmd=list(cfg.cmd), out_dir=str(rec.dir), start_unix_s=start_unix,
-        go_version=meta["go_version"], go_version_full=meta["go_version_full"], hz=cfg.hz, tree=cfg.tree, gctrace_expected=True,
-        skipped_samples=loop.stats.skipped,
+        go_version=meta["go_version"], go_version_full=meta["go_version_full"], hz=cfg.hz,
+        tree=cfg.tree, skipped_samples=loop.stats.skipped,
+        gctrace_expected=meta["go_version"] is not None,  # a non-Go program: num_gc None, not 0
     )
     rec.close(summary)
     status = exit_code if sig is None else 128 + sig
