@@ -75,13 +75,13 @@ def records_from_families(families, seq: int | None = None) -> tuple[list[dict[s
     mem: dict[str, Any] = {}
     rss: dict[str, Any] = {}
     meta: dict[str, Any] = {}
-    t_s = None
+    unix_s = None
     for fam in families:
         for s in fam.samples:
             name, value = s.name, s.value
-            if s.timestamp is not None and t_s is None:
+            if s.timestamp is not None and unix_s is None:
                 try:
-                    t_s = float(s.timestamp)
+                    unix_s = float(s.timestamp)
                 except (TypeError, ValueError):
                     pass
             if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
@@ -109,11 +109,13 @@ def records_from_families(families, seq: int | None = None) -> tuple[list[dict[s
         meta.setdefault("settings", {})["gogc"] = mem["gogc"] if mem["gogc"] >= 0 else None
     if "memory_limit_bytes" in mem:
         meta.setdefault("settings", {})["memory_limit_bytes"] = mem["memory_limit_bytes"]
+    # a sample's timestamp is wall-clock time, not time since the process started: kept apart
+    stamp = {"unix_s": unix_s} if unix_s is not None else {}
     out = []
     if mem:
-        out.append({"kind": "memstats", "t_s": t_s, "process": 0, "seq": seq, **mem})
+        out.append({"kind": "memstats", "t_s": None, "process": 0, "seq": seq, **stamp, **mem})
     if rss:
-        out.append({"kind": "rss", "t_s": t_s, "process": 0, "seq": seq, **rss})
+        out.append({"kind": "rss", "t_s": None, "process": 0, "seq": seq, **stamp, **rss})
     return out, meta
 
 

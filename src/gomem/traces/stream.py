@@ -104,8 +104,10 @@ class TextParser:
                 and self.gc._frag is None)
 
     # -- feeding ----------------------------------------------------------------------------
-    def feed(self, line: str, lineno: int | None = None) -> list[dict[str, Any]]:
+    def feed(self, line: str | bytes, lineno: int | None = None) -> list[dict[str, Any]]:
         self.lines += 1
+        if not isinstance(line, str):
+            line = bytes(line).decode("utf-8", "replace")
         text = line.rstrip("\r\n")
         if "\x00" in text:
             text = text.replace("\x00", "")
