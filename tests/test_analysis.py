@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -176,3 +177,39 @@ def test_empty_timeline_gives_an_answer_not_a_crash():
     e = explain(Timeline())
     assert e.verdict == "steady"
     assert math.isnan(e.peak["total_bytes"])
+
+
+# -- real runs (the project's corpus, Go 1.27) ---------------------------------------------
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "go1.27"
+
+
+def corpus_run(workload: str) -> Timeline:
+    from gomem.traces import read
+
+    return read([str(CORPUS / workload / "base")])
+
+
+def test_real_growing_live_heap_is_a_leak():
+    e = explain(corpus_run("grow"))  # live grows 60 MiB/s to 360 MiB over 6 s
+    assert e.verdict == "leak"
+    assert 30 * MiB < e.trend.rate_bytes_per_s < 90 * MiB
+    assert not any(lv.name == "gogc_off_memory_limit" for lv in e.levers)
+
+
+def test_real_goroutine_stacks_are_non_heap_and_enter_the_goal():
+    e = explain(corpus_run("goroutines"))  # 20k goroutines, 16 KiB stacks
+    assert e.verdict == "non_heap"
+    assert e.peak["stacks_bytes"] > 250 * MiB
+    assert "goal counts the roots too" in e.text
+
+
+def test_real_seed_and_its_fix():
+    e = explain(corpus_run("seed"))  # a = make(256 MiB) with the old slice still referenced
+    assert e.verdict == "gc_headroom"
+    drop = [lv for lv in e.levers if lv.name == "drop_reference"]
+    assert drop and e.figures["replacement"]["object_bytes"] == 256 * MiB
+    assert drop[0].peak_bytes == pytest.approx(e.peak["total_bytes"] / 2, rel=0.05)
+    fixed = explain(corpus_run("seedfix"))  # a = nil first: nothing to drop
+    assert not any(lv.name == "drop_reference" for lv in fixed.levers)
+    assert fixed.peak["total_bytes"] == pytest.approx(e.peak["total_bytes"] / 2, rel=0.05)

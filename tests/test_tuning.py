@@ -134,7 +134,10 @@ import (
 	"time"
 )
 
-var live [][]byte
+var (
+	live [][]byte
+	sink []byte // garbage must escape to the heap
+)
 
 func main() {
 	for i := 0; i < 80*16; i++ { // 80 MiB live in 64 KiB chunks, touched
@@ -147,8 +150,8 @@ func main() {
 	end := time.Now().Add(1500 * time.Millisecond)
 	for time.Now().Before(end) { // ~200 MiB/s of 4 KiB garbage
 		for k := 0; k < 100; k++ {
-			g := make([]byte, 4096)
-			g[0] = byte(k)
+			sink = make([]byte, 4096)
+			sink[0] = byte(k)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
@@ -173,8 +176,12 @@ def test_verify_prints_predicted_vs_measured(build_go, tmp_path, capsys):
     d = json.loads(out)
     rss = d["rows"]["peak_rss_bytes"]
     assert rss["measured"] > 80 * MiB
-    # GOGC=50 on ~80 MiB live: the heap peaks near 120 MiB; prediction and run agree within 25%
-    assert rss["predicted"] == pytest.approx(rss["measured"], rel=0.25)
+    # GOGC=50 on ~80 MiB live: the heap peaks near 120 MiB; prediction and run agree
+    assert 100 * MiB < rss["measured"] < 160 * MiB
+    assert rss["predicted"] == pytest.approx(rss["measured"], rel=0.15)
     heap = d["rows"]["peak_heap_alloc_bytes"]
     assert heap["predicted"] == pytest.approx(heap["measured"], rel=0.15)
-    assert not math.isnan(d["rows"]["num_gc"]["measured"])
+    gcs = d["rows"]["num_gc"]
+    assert gcs["predicted"] == pytest.approx(gcs["measured"], rel=0.3)
+    # the base recording (GOGC=100) had fewer cycles than GOGC=50 makes
+    assert gcs["predicted"] > d["predicted"]["recorded"]["num_gc"]

@@ -368,7 +368,9 @@ def detect_replacement(gc: GcSeries, mem: MemSeries, warmup: int, min_copies: in
         mult = d / s
         if np.all(np.abs(mult - np.round(mult)) * s <= tol):
             copies = level / s
-            if abs(copies - round(copies)) * s <= tol and round(copies) >= min_copies:
+            if abs(copies - round(copies)) * s <= tol:
+                if round(copies) < min_copies:
+                    return None  # the object size is found, and fewer are live than asked
                 if len(mem) and np.isfinite(mem.heap_alloc).sum() > 2:
                     jumps = np.diff(mem.heap_alloc)
                     jumps = jumps[np.isfinite(jumps) & (jumps > s / 2)]
@@ -501,6 +503,14 @@ def explain(tl: Timeline, process: int | None = None) -> Explanation:
             bits.append(f"{mb(non_heap)} outside the heap" + (f" ({', '.join(nh)})" if nh else ""))
     when = f" at {parts['t_s']:.1f} s" if math.isfinite(parts.get("t_s", math.nan)) else ""
     lines.append(f"The peak of {qname}, {mb(total)}{when}, is " + ", ".join(bits) + ".")
+    if len(gc) and np.isfinite(gc.stacks).any():  # what the pacer counts (scanned, 1.21+)
+        roots = float(np.nanmax(np.nan_to_num(gc.stacks) + np.nan_to_num(gc.globals)))
+    else:
+        roots = parts["stacks_bytes"]
+    if len(gc) and gogc and roots >= max(live, 8 * MiB) and headroom > 0:
+        lines.append(f"The goal counts the roots too: goal = live + (live + stacks + globals) × GOGC/100 "
+                     f"(Go 1.18+, mgcpacer.go), so {mb(roots)} of goroutine stacks and globals (as gctrace reports them) buy "
+                     f"{mb(roots * gogc / 100)} of headroom on top of a {mb(live)} live heap.")
     if repl is not None:
         lines.append(
             f"The live heap is {repl.copies_live} objects of {mb(repl.object_bytes)}: each new "
@@ -604,10 +614,11 @@ def _levers(verdict: str, total: float, live: float, headroom: float, idle: floa
                              "the GC runs when the memory held nears the limit instead of at the GOGC goal; keep it "
                              "well above the live heap plus non-heap memory, or the GC runs back to back (GC CPU is "
                              "then capped at about 50% and the limit is exceeded)."))
-            out.append(Lever("gogc_off_memory_limit", f"GOGC=off {setting}", target, target - total,
-                           cpu * headroom / max(target - base, 1.0) if math.isfinite(cpu) else math.nan,
-                           "no GC until the limit: the fewest cycles for this peak, but no safety margin if the "
-                           "live heap grows."))
+            if verdict != "leak":
+                out.append(Lever("gogc_off_memory_limit", f"GOGC=off {setting}", target, target - total,
+                               cpu * headroom / max(target - base, 1.0) if math.isfinite(cpu) else math.nan,
+                               "no GC until the limit: the fewest cycles for this peak, but no safety margin if the "
+                               "live heap grows."))
     if idle >= 0.05 * total:
         out.append(Lever("free_os_memory", "debug.FreeOSMemory() after the burst (or periodically)",
                          total - idle, -idle, cpu,

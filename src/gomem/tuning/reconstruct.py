@@ -411,7 +411,17 @@ def reconstruct(tl: Timeline, process: int | None = None) -> Workload:
             ha = mem.heap_alloc[after]
             runmin = np.minimum.accumulate(ha)
             tail_alloc = float(np.max(ha - runmin)) + max(float(runmin[-1]) - prev_live, 0.0)
-    elif not ends:
+    elif len(rss) and np.isfinite(rss["t_s"]).any():
+        # no MemStats: the growth of RSS after the last cycle stands for what was allocated
+        rt, rv = rss["t_s"].astype(float), rss["rss_bytes"].astype(float)
+        okr = np.isfinite(rt) & (rv > 0)
+        rt, rv = rt[okr], rv[okr]
+        before, after = rv[rt <= prev_t], rv[rt > prev_t]
+        if len(before) and len(after):
+            tail_alloc = max(float(after.max()) - float(before[-1]), 0.0)
+            if tail_alloc > 0:
+                notes.append(f"no MemStats: {tail_alloc / MiB:.0f} MiB allocated after the last GC, judged from RSS")
+    else:
         notes.append("no MemStats: what the program allocated after its last GC is unknown (not replayed)")
     if end_t > prev_t or tail_alloc > 0:
         steps.append(Step(t0_s=prev_t, t1_s=end_t, alloc_bytes=tail_alloc, live_start_bytes=prev_live,
