@@ -40,7 +40,12 @@ def check_against_program(recs: list[dict], own: dict) -> None:
     final = own["final"]
     assert len(gcs) == final["NumGC"]
     assert [r["num"] for r in gcs] == list(range(1, final["NumGC"] + 1))
-    assert sum(r["forced"] for r in gcs) == final["NumForcedGC"] == 4
+    assert final["NumForcedGC"] == 4
+    # "(forced)" is work.userForced read when the line is printed, after the world restarted
+    # (go1.19 runtime/mgc.go gcMarkTermination); runtime.GC's gcStart may already have set it
+    # for the next cycle, so a background cycle that ends just then is printed "(forced)" too
+    # (seen on Go 1.19 under load). The forced cycles themselves are always marked (below).
+    assert 4 <= sum(r["forced"] for r in gcs) <= 5
     assert {r["procs"] for r in gcs} == {own["GOMAXPROCS"]} == {2}
     assert {r["process"] for r in gcs} == {0}
     for r in gcs:
