@@ -42,7 +42,7 @@ class RuntimeConfig:
     env: dict[str, str] = field(default_factory=dict)
     sample_interval_s: float = 0.05
     globals_bytes: int | None = None
-    max_sim_s: float = 24 * 3600.0
+    max_sim_s: float = 30 * 24 * 3600.0
 
     def settings(self) -> dict[str, Any]:
         return {"gogc": self.gogc, "memory_limit_bytes": self.memory_limit_bytes, "gomaxprocs": self.gomaxprocs,

@@ -49,6 +49,7 @@ SWEEP_S_PER_SPAN = 0.5e-6  # sweepone: one span (runtime/mgcsweep.go mspan.sweep
 FAULT_BYTES_PER_S = 1.5 * GiB  # first touch (page fault + zeroing) of non-resident memory
 ZERO_BYTES_PER_S = 4 * GiB  # memclr of resident memory
 MARK_SCAN_BYTES_PER_S = 3.0e9  # scanning pointerful heap, per CPU
+MARK_GLOBALS_BYTES_PER_S = 1.0e9  # markrootBlock over .data/.bss (project corpus "globals": ~1 GB/s)
 MARK_S_PER_OBJ = 15e-9  # greyobject/scanobject per marked object, per CPU
 MARK_FIXED_S = 60e-6  # root marking, per cycle
 STW_SWEEP_TERM_S = 25e-6
@@ -268,6 +269,7 @@ class Runtime:
         self.sweep_until_s = 0.0  # background sweeping of the last cycle ends
         self._alloc_k = 1.0
         self._assist_used = 0.0
+        self._scav_did_work = True  # try the scavenger (and sample) until it finds nothing to do
         self._assist_rate = 0.0
         self._zeroed_res = 0
         self.grown_bytes = 0  # heap growth not yet paid for in mutator time (sysMap)
@@ -771,7 +773,9 @@ class Runtime:
             else:
                 if self.gcpercent >= 0 and self.last_gc_end_s >= 0:
                     dt = min(dt, max(0.0, self.last_gc_end_s + FORCEGC_PERIOD_S - self.now))
-            dt = min(dt, max(self.next_sample_s - self.now, 0.0))
+            if cyc is not None or objs_per_s or self._scav_did_work:
+                # samples while something changes; an idle program is not sampled tick by tick
+                dt = min(dt, max(self.next_sample_s - self.now, 0.0))
             rate_objs = objs_per_s * factor
             if rate_objs > 0 and cyc is None:
                 room = self.trigger() - self.heap_live
@@ -927,6 +931,7 @@ class Runtime:
         self._bg_scavenge(dt)
 
     def _bg_scavenge(self, dt: float) -> None:
+        self._scav_did_work = False
         free_unscav = self.heap.unscavenged_free() * PAGE
         if free_unscav <= 0:
             return
@@ -948,7 +953,8 @@ class Runtime:
         if todo >= PAGE:
             # 1.21+: chunks that were >= 96.875% in use in the current or previous GC cycle
             # are skipped by the background scavenger (scavChunkHiOccFrac)
-            self._scavenge(todo, eager=False, max_gen=self.num_gc - 1 if self.p.scav_density else None)
+            done = self._scavenge(todo, eager=False, max_gen=self.num_gc - 1 if self.p.scav_density else None)
+            self._scav_did_work = done > 0
 
     def _pace_scavenger(self) -> None:
         """runtime/mgcscavenge.go gcPaceScavenger (1.15: mheap_.scavengeGoal)."""
@@ -1013,7 +1019,7 @@ class Runtime:
                 scan_heap += int(r.nlive * r.elem)
         scan_stack = self.stack_scan
         work = (MARK_FIXED_S + marked_objs * MARK_S_PER_OBJ
-                + (scan_heap + scan_stack + self.globals_scan) / MARK_SCAN_BYTES_PER_S)
+                + (scan_heap + scan_stack) / MARK_SCAN_BYTES_PER_S + self.globals_scan / MARK_GLOBALS_BYTES_PER_S)
         self.cycle = Cycle(num=num, start_s=self.now, forced=(kind == "forced"), kind=kind, heap0=heap0,
                            triggered=triggered, goal_at_start=goal_at_start, work_cpu_s=work,
                            work_total_cpu_s=work, scan_heap_bytes=scan_heap, scan_stack_bytes=scan_stack,
@@ -1073,6 +1079,7 @@ class Runtime:
         else:
             self._commit(sweep_done=False)
         self.last_gc_end_s = self.now
+        self._scav_did_work = True
         # the background sweeper (runtime/mgcsweep.go bgsweep) on the Ps the mutator leaves
         self.sweep_until_s = self.now + self.nspans_total * SWEEP_S_PER_SPAN  # one bgsweep goroutine
         self._pace_scavenger()
