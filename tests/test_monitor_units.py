@@ -292,3 +292,21 @@ def test_descendants_from_the_kernels_children_lists_match_psutil():
         for c in psutil.Process(p.pid).children(recursive=True) if psutil.pid_exists(p.pid) else []:
             c.kill()
         p.wait()
+
+
+def test_process_start_time_to_the_tick():
+    import time
+
+    from gomem.monitor.procfs import process_start_unix_s
+
+    before = time.time()
+    p = subprocess.Popen(["sleep", "2"])
+    after = time.time()
+    try:
+        t = process_start_unix_s(p.pid)
+        # the kernel's start time has 10 ms ticks (psutil's create_time can be a second off)
+        assert before - 0.02 <= t <= after + 0.02, (before, t, after)
+    finally:
+        p.kill()
+        p.wait()
+    assert process_start_unix_s(p.pid) is None  # reaped: no such process

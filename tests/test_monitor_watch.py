@@ -102,6 +102,18 @@ def test_watch_expvar_memstats_agree_with_gctrace(server, tmp_path):
     assert s["num_gc"] == ms[-1]["num_gc"] and s["stopped"] == "duration reached"
     meta = json.loads((tmp_path / "w/meta.json").read_text())
     assert meta["target_kind"] == "expvar" and meta["cmd"][1] == "30"
+    # the server is on this machine: gomem found its PID, sampled its RSS at each poll and
+    # counts t_s from its start, so MemStats line up with gctrace's clock (@t since start)
+    assert meta["pid"] == pid and meta["t_s_origin"] == "process start"
+    rows = (tmp_path / "w/rss.csv").read_text().splitlines()[1:]
+    assert len(rows) == len(ms) and s["hwm_bytes"] >= s["peak_rss_bytes"] > 24 * MiB
+    by_num = {g["num"]: g for g in gcs}
+    for m in ms:
+        n = m["num_gc"]
+        if n in by_num:  # GC n ended before the snapshot, GC n+1 had not
+            assert by_num[n]["t_s"] <= m["t_s"] + 0.05, (m["t_s"], by_num[n]["t_s"])
+        if n + 1 in by_num:
+            assert by_num[n + 1]["t_s"] >= m["t_s"] - 0.05 - 0.02, (m["t_s"], by_num[n + 1]["t_s"])
 
 
 def test_watch_prometheus_exposition_of_a_go_process(server, tmp_path):

@@ -150,6 +150,22 @@ def proc_descendants(pid: int, proc_root: str = "/proc") -> list[int] | None:
     return out
 
 
+def process_start_unix_s(pid: int, proc_root: str = "/proc") -> float | None:
+    """When ``pid`` started, as a Unix time, to the kernel's 10 ms tick: ``starttime`` of
+    /proc/PID/stat (ticks since boot) against CLOCK_BOOTTIME now. (psutil's create_time adds
+    starttime to /proc/stat's btime, which is whole seconds: up to 1 s off.)"""
+    try:
+        with open(f"{proc_root}/{pid}/stat", "rb") as f:
+            data = f.read()
+        fields = data[data.rindex(b")") + 2:].split()
+        start_ticks = int(fields[19])  # field 22 of stat; fields[0] is field 3 (state)
+        now_boot = time.clock_gettime(time.CLOCK_BOOTTIME)
+        now_unix = time.time()
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+    return now_unix - (now_boot - start_ticks / os.sysconf("SC_CLK_TCK"))
+
+
 def psutil_descendants(pid: int) -> list[int]:
     try:
         return [c.pid for c in psutil.Process(pid).children(recursive=True)]

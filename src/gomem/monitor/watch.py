@@ -10,6 +10,10 @@ TARGET is
   memstats record and ``process_resident_memory_bytes`` an rss record; ``t_s`` counts from
   ``process_start_time_seconds`` when the endpoint has it.
 
+When a URL is on this machine (127.0.0.1, localhost, ::1) and psutil can see which process
+listens on its port, that process's RSS/PSS/VmHWM are sampled at each poll as well, its cgroup
+limit recorded, and ``t_s`` counts from its start (so MemStats line up with its gctrace).
+
 Stops on Ctrl-C/SIGTERM, after ``duration_s``, when the PID exits, or when the endpoint has
 failed for ``gone_after_s``. Records to the same run-directory layout as ``gomem run``.
 """
@@ -34,7 +38,7 @@ from ..errors import InputError, UsageError
 from ..traces import memstats as _memstats
 from .cgroup import CgroupInfo
 from .loop import SamplingLoop
-from .procfs import ProcSampler
+from .procfs import ProcSampler, process_start_unix_s
 from .recorder import Recorder
 from .summary import Tally
 
@@ -52,8 +56,8 @@ class PidSource:
         except psutil.AccessDenied:
             raise UsageError(f"not allowed to read process {pid}") from None
         self.pid = pid
-        # t_s is seconds since the process started
-        self.t0_unix_s = create
+        # t_s is seconds since the process started (to 10 ms; psutil's create_time is whole seconds)
+        self.t0_unix_s = process_start_unix_s(pid, proc_root) or create
         self.sampler = ProcSampler(pid, tree=tree, proc_root=proc_root)
         self.gone = False
         try:
@@ -88,6 +92,21 @@ class HttpSource:
         self.errors = 0
         self.gone = False
         self.polls = 0
+        # the local process serving the URL, when there is one: its RSS is sampled at each
+        # poll too, and t_s counts from its start
+        self.pid: int | None = None
+        self.local: ProcSampler | None = None
+        self.t_s_origin = "watch start"
+
+    def attach_local(self, pid: int, proc_root: str = "/proc") -> None:
+        try:
+            create = psutil.Process(pid).create_time()
+        except psutil.Error:
+            return
+        self.pid = pid
+        self.local = ProcSampler(pid, proc_root=proc_root)
+        self.t0_unix_s = process_start_unix_s(pid, proc_root) or create
+        self.t_s_origin = "process start"
 
     def fetch(self) -> bytes:
         req = urllib.request.Request(self.url, headers={"User-Agent": "gomem-watch",
@@ -109,10 +128,33 @@ class HttpSource:
             return []
         self.failing_since = None
         self.polls += 1
-        return self.parse(body, now_unix)
+        recs = self.parse(body, now_unix)
+        if self.local is not None:
+            r = self.local.sample(self.t_s(now_unix))
+            if r is not None:
+                # /proc says more than process_resident_memory_bytes: keep ours
+                recs = [x for x in recs if x.get("kind") != "rss"] + [r]
+        return recs
 
     def describe(self) -> dict:
-        return {"url": self.url, "cmd": self.cmd}
+        return {"url": self.url, "cmd": self.cmd, "pid": self.pid}
+
+
+def local_pid_of(url: str) -> int | None:
+    """The PID listening on a URL's port when the URL is on this machine (loopback), else
+    None (also when the system does not let us see it)."""
+    u = urllib.parse.urlparse(url)
+    if u.hostname not in ("127.0.0.1", "localhost", "::1"):
+        return None
+    port = u.port or (443 if u.scheme == "https" else 80)
+    try:
+        conns = psutil.net_connections(kind="tcp")
+    except (psutil.Error, OSError):
+        return None
+    for c in conns:
+        if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid:
+            return c.pid
+    return None
 
 
 class ExpvarSource(HttpSource):
@@ -154,8 +196,11 @@ class PrometheusSource(HttpSource):
             raise InputError("no go_memstats_* or process_resident_memory_bytes metrics "
                              "(is this a Go program's /metrics?)", path=self.url)
         if self.t0_unix_s is None:
+            self.t_s_origin = "process start"
             start = next((s.value for f in fams for s in f.samples
                           if s.name == "process_start_time_seconds" and not s.labels), None)
+            if not start:
+                self.t_s_origin = "watch start"
             self.t0_unix_s = float(start) if start else now_unix
         t = self.t_s(now_unix)
         for r in recs:
@@ -164,6 +209,15 @@ class PrometheusSource(HttpSource):
 
 
 def make_source(target: str, *, tree: bool = False, proc_root: str = "/proc", timeout_s: float = 2.0):
+    src = _make_source(target, tree=tree, proc_root=proc_root, timeout_s=timeout_s)
+    if src.kind != "pid":
+        pid = local_pid_of(src.url)
+        if pid is not None:
+            src.attach_local(pid, proc_root)
+    return src
+
+
+def _make_source(target: str, *, tree: bool = False, proc_root: str = "/proc", timeout_s: float = 2.0):
     t = target.strip()
     if t.isdigit():
         return PidSource(int(t), tree=tree, proc_root=proc_root)
@@ -241,15 +295,14 @@ def watch(cfg: WatchConfig, *, on_start: Callable[[Path], None] | None = None,
     if source.kind == "pid" and source.gone:
         raise UsageError(f"process {source.pid} has exited")
 
-    cg = CgroupInfo.of(source.pid, root=cfg.cgroup_root) if source.kind == "pid" else CgroupInfo()
+    cg = CgroupInfo.of(source.pid, root=cfg.cgroup_root) if source.pid is not None else CgroupInfo()
     limit = cg.memory_limit_bytes()
     oom_before = cg.oom_kills()
     out_dir = Path(cfg.out_dir) if cfg.out_dir is not None else default_watch_dir(source)
     meta = {"source": "gomem watch", "target": cfg.target, "target_kind": source.kind,
             **source.describe(), "start_unix_s": start_unix, "hz": hz, "tree": cfg.tree,
             "t0_unix_s": source.t0_unix_s,
-            "t_s_origin": "process start" if source.kind == "pid" or
-            (source.kind == "prometheus" and source.t0_unix_s != start_unix) else "watch start",
+            "t_s_origin": "process start" if source.kind == "pid" else source.t_s_origin,
             "memory_limit_bytes": limit, "container_limit_bytes": limit, "cgroup": cg.to_dict(),
             "settings": {}}
     rec = Recorder(out_dir, meta, flush_interval_s=cfg.flush_interval_s, clock=clock)
@@ -301,6 +354,8 @@ def watch(cfg: WatchConfig, *, on_start: Callable[[Path], None] | None = None,
     finally:
         if source.kind == "pid":
             source.sampler.close()
+        elif source.local is not None:
+            source.local.close()
         for s, h in old.items():
             signal.signal(s, h)
     if why["stopped"] is None:
