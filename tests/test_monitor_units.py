@@ -310,3 +310,27 @@ def test_process_start_time_to_the_tick():
         p.kill()
         p.wait()
     assert process_start_unix_s(p.pid) is None  # reaped: no such process
+
+
+def test_run_reports_an_oom_kill_when_the_cgroup_count_rises(tmp_path):
+    """The kernel's part played by a shell: it bumps the (fake) cgroup's oom_kill count and
+    SIGKILLs itself, as the OOM killer would."""
+    from gomem.monitor.runner import RunConfig, run
+
+    root = tmp_path / "root"
+    _write(root / "proc/self/cgroup", "0::/app\n")
+    _write(root / "proc/self/mountinfo", "24 1 0:22 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n")
+    events = root / "sys/fs/cgroup/app/memory.events"
+    _write(events, "oom 0\noom_kill 0\n")
+    _write(root / "sys/fs/cgroup/app/memory.max", "104857600\n")
+    import io
+
+    res = run(RunConfig(cmd=["sh", "-c", f"printf 'oom 1\\noom_kill 1\\n' > {events}; kill -9 $$"],
+                        out_dir=tmp_path / "r", cgroup_root=str(root), stdout=io.BytesIO(),
+                        stderr=io.BytesIO(), forward_signals=False))
+    s = res.summary
+    assert res.exit_status == 137 and s["signal"] == 9 and s["oom_kill"] is True
+    assert s["memory_limit_bytes"] == 100 << 20
+    assert "OOM killer" in s["ended"]
+    names = [json.loads(x)["name"] for x in (tmp_path / "r/events.jsonl").read_text().splitlines()]
+    assert names == ["start", "memory_limit", "oom_kill", "signal", "exit"]
