@@ -45,6 +45,11 @@ CHURN_OBJECT_BYTES = 4 * KiB
 LIVE_OBJECT_BYTES = 1 * KiB
 #: the replay changes the live heap in steps of at most this many substeps per interval
 MAX_SUBSTEPS = 8
+#: shorten the next piece's churn when the replay fell behind the recording's clock
+ALIGN_TIME = False
+#: within an interval whose live heap falls, replay a spurt of allocation as a build followed
+#: by the drop (off: it made the corpus predictions worse, see bench_accuracy)
+BUILD_THEN_DROP = False
 #: StackInuse of a program with a few goroutines (the corpus: 256-352 KiB); only stacks beyond
 #: it are replayed as goroutines
 BASE_STACKS_BYTES = 352 * KiB
@@ -124,6 +129,7 @@ class Workload:
         def program(go: Any) -> None:
             stacks = _Stacks(go, self.stack_levels, self.stack_used_fraction)
             stacks.at(0.0)
+            now = getattr(go, "now", None)
             held: list[tuple[Any, float]] = []
             live = [0.0]
 
@@ -140,11 +146,16 @@ class Workload:
                     live[0] -= n
 
             clock = _Clock(go, free_every)
+            t_rec = 0.0  # where the recording is; the replay catches up when building took longer
             for st in steps:
                 if st.segments:
                     target = st.live_start_bytes
+                    t_rec = st.t0_s
                     for dk, ak, lk in st.segments:
                         gk = max(ak - max(lk, 0.0), 0.0)
+                        t_rec += dk
+                        if now is not None and ALIGN_TIME:
+                            dk = max(t_rec - now(), min(dk, 1e-3), 1e-4) if dk > 0 else dk
                         if gk >= churn_size and dk > 0:
                             go.churn(gk / dk, churn_size, dk, touch=touch)
                         elif gk >= churn_size:
@@ -347,7 +358,23 @@ def _segments(st: Step, mt: np.ndarray, ma: np.ndarray, heap0_end: float) -> lis
             live = excess + (rest * ((dl - excess.sum()) / rest.sum()) if rest.sum() > 0 else 0.0)
         live = np.minimum(live, alloc) if alloc.sum() >= dl else live
     elif dl < 0:
-        live = dt / dt.sum() * dl
+        # a live set built (the fast pieces) and then dropped: the batch's sawtooth. The drop
+        # goes halfway between the end of the build and the end of the interval.
+        # only a real spurt counts as a build: pieces allocating ≥ 3× the median rate
+        rate = np.where(dt > 0, alloc / np.maximum(dt, 1e-9), 0.0)
+        med = float(np.median(rate[dt > 0])) if (dt > 0).any() else 0.0
+        excess = np.where(rate >= 3 * med, np.minimum(np.maximum(rate - med, 0.0) * dt, alloc), 0.0)
+        built = float(excess.sum())
+        if BUILD_THEN_DROP and built >= max(8 * MiB, 0.1 * -dl) and (excess > 0).any():
+            live = excess.copy()
+            last_fast = int(np.nonzero(excess > 0)[0][-1])
+            t_fast_end = float(np.sum(dt[:last_fast + 1]))
+            t_drop = (t_fast_end + float(dt.sum())) / 2
+            k = int(min(np.searchsorted(np.cumsum(dt), t_drop), len(dt) - 1))
+            k = max(k, last_fast)
+            live[k] -= built - dl  # ends at live_end: everything built plus -dl dropped
+        else:
+            live = dt / dt.sum() * dl
     return [(float(a), float(b), float(c)) for a, b, c in zip(dt, alloc, live)]
 
 
