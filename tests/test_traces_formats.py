@@ -236,11 +236,11 @@ def test_gomem_run_directory_counts_nothing_twice(tmp_path):
     assert [r["name"] for r in tl["event"].records()] == ["start", "fatal"]  # not the stderr copy
     assert tl.meta["settings"]["gogc"] == 50 and tl.meta["summary"]["num_gc"] == 1
     assert tl.meta["unknown_lines"] == 0  # the child's own output is not counted
-    # gc.jsonl, when present, is the gc source and stderr's gc lines are not read again
-    (d / "gc.jsonl").write_text(json.dumps(parse_gc_line(gcline, 2)) + "\n")
+    # gc.jsonl, when present, is the gc source: stderr adds only the GCs it lacks
+    (d / "gc.jsonl").write_text(json.dumps({**parse_gc_line(gcline, 2), "heap_goal_bytes": 6 * MiB}) + "\n")
     (d / "stderr.log").write_text(f"{gcline}\n{gcline.replace('gc 1 ', 'gc 2 ')}\n")
     tl = read(d)
-    assert [r["num"] for r in tl["gc"].records()] == [1]
+    assert [(r["num"], r["heap_goal_bytes"]) for r in tl["gc"].records()] == [(1, 6 * MiB), (2, 5 * MiB)]
 
 
 def test_corpus_run_dirs(shared_dir):

@@ -2,9 +2,10 @@
 directories") and the shared corpus's run directories (``gctrace.log``, ``memstats.jsonl``,
 ``rss.csv``, ``summary.json``). Directory in, records and meta out.
 
-Nothing is counted twice: gc records come from ``gc.jsonl`` when it has any, else from the
-child's stderr (``stderr.log`` / ``gctrace.log``); from stderr we then take only what
-``gc.jsonl`` and ``events.jsonl`` do not hold (scavtrace lines). The child's own output
+Nothing is counted twice and nothing is lost: gc records come from ``gc.jsonl`` when it has
+any, and from the child's stderr (``stderr.log`` / ``gctrace.log``) only the GCs ``gc.jsonl``
+lacks (same process and number) and the scavtrace lines; events come from ``events.jsonl``
+when there is one, else from stderr. The child's own output
 (stderr/stdout) is not gomem's input format, so its unknown lines are not counted.
 """
 
@@ -134,13 +135,16 @@ class RunDir:
         have_gc = (p / "gc.jsonl").is_file() and (p / "gc.jsonl").stat().st_size > 0
         stderr = "stderr.log" if (p / "stderr.log").is_file() else "gctrace.log" if (p / "gctrace.log").is_file() else None
         if have_gc:
-            yield from self._file("gc.jsonl", format="json")
+            seen: set[tuple[Any, Any]] = set()
+            for rec in self._file("gc.jsonl", format="json"):
+                if rec.get("kind") == "gc":
+                    seen.add((rec.get("process"), rec.get("num")))
+                yield rec
             if stderr:
-                yield from self._file(stderr, kinds={"scav"}, count_unknown=False, format="gctrace")
-        elif stderr:
-            # the child's stderr: runtime lines; events only when events.jsonl does not have them
-            kinds = {"gc", "scav"} if (p / "events.jsonl").is_file() else {"gc", "scav", "event"}
-            yield from self._file(stderr, kinds=kinds, count_unknown=False, format="gctrace")
+                # scavtrace lines, and any GC the recorder did not get to write (it stopped early)
+                for rec in self._file(stderr, kinds={"gc", "scav"}, count_unknown=False, format="gctrace"):
+                    if rec["kind"] != "gc" or (rec.get("process"), rec.get("num")) not in seen:
+                        yield rec
         if (p / "stdout.log").is_file():
             yield from self._file("stdout.log", kinds={"memstats"}, count_unknown=False, format="memstats")
         if (p / "memstats.jsonl").is_file():
