@@ -26,7 +26,10 @@ def command(target, hz, out_dir, duration_s, tree, as_json):
     from ..monitor.watch import WatchConfig, watch
     from .run import _print_summary
 
-    click.echo(f"gomem: watching {target} (Ctrl-C to stop)", err=True)
-    result = watch(WatchConfig(target=target, out_dir=out_dir, hz=hz, duration_s=duration_s, tree=tree))
+    def on_start(run_dir):
+        click.echo(f"gomem: watching {target}, recording to {run_dir} (Ctrl-C to stop)", err=True)
+
+    result = watch(WatchConfig(target=target, out_dir=out_dir, hz=hz, duration_s=duration_s, tree=tree),
+                   on_start=on_start)
     _print_summary(result.summary, as_json, render, "gomem watch")
     return 0
