@@ -145,6 +145,10 @@ class RunDir:
                 for rec in self._file(stderr, kinds={"gc", "scav"}, count_unknown=False, format="gctrace"):
                     if rec["kind"] != "gc" or (rec.get("process"), rec.get("num")) not in seen:
                         yield rec
+        elif stderr:
+            # the child's stderr: runtime lines; events only when events.jsonl does not have them
+            kinds = {"gc", "scav"} if (p / "events.jsonl").is_file() else {"gc", "scav", "event"}
+            yield from self._file(stderr, kinds=kinds, count_unknown=False, format="gctrace")
         if (p / "stdout.log").is_file():
             yield from self._file("stdout.log", kinds={"memstats"}, count_unknown=False, format="memstats")
         if (p / "memstats.jsonl").is_file():
