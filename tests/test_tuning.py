@@ -4,7 +4,6 @@ gctrace, the corpora of real Go runs, and a real Go program run for `gomem verif
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import pytest
@@ -166,6 +165,10 @@ def test_verify_prints_predicted_vs_measured(build_go, tmp_path, capsys):
     prog = build_go(PROG, "1.27")
     rc, _, err = run_cli(capsys, "run", "--out", str(tmp_path / "base"), "--", str(prog))
     assert rc == 0, err
+    # a `gomem run` directory is a RUN for explain too
+    rc, out, err = run_cli(capsys, "explain", str(tmp_path / "base"))
+    assert rc == 0, err
+    assert "verdict: gc_headroom" in out and "not a memory leak" in out
     rc, out, err = run_cli(capsys, "verify", str(tmp_path / "base"), "--gogc", "50", "--out",
                            str(tmp_path / "v50"), "--", str(prog))
     assert rc == 0, err
@@ -185,3 +188,26 @@ def test_verify_prints_predicted_vs_measured(build_go, tmp_path, capsys):
     assert gcs["predicted"] == pytest.approx(gcs["measured"], rel=0.3)
     # the base recording (GOGC=100) had fewer cycles than GOGC=50 makes
     assert gcs["predicted"] > d["predicted"]["recorded"]["num_gc"]
+
+
+def test_whatif_on_the_seed_text_itself(shared_dir, capsys):
+    seed = str(shared_dir / "reference" / "seed.txt")  # gctrace only, Go 1.15, four processes
+    rc, out, err = run_cli(capsys, "whatif", seed, "--memlimit", "3GiB", "--go", "1.27", "--json")
+    assert rc == 0, err
+    d = json.loads(out)
+    assert d["peak_heap_bytes"] == pytest.approx(3 * GiB, rel=0.05)
+    assert d["recorded"]["num_gc"] == 6 and d["num_gc"] > 6
+    # Go 1.15 had no GOMEMLIMIT: the prediction says so instead of pretending
+    rc, out, err = run_cli(capsys, "whatif", seed, "--memlimit", "3GiB", "--json")
+    d = json.loads(out)
+    assert any("no GOMEMLIMIT" in n for n in d["notes"])
+    assert d["peak_heap_bytes"] == pytest.approx(4 * GiB, rel=0.05)
+
+
+def test_explain_reads_a_saved_timeline(shared_dir, tmp_path, capsys):
+    tl = read([str(shared_dir / "corpus" / "go1.27" / "seed" / "base")])
+    p = tl.save(tmp_path / "seed.npz")
+    rc, out, err = run_cli(capsys, "explain", str(p), "--json")
+    assert rc == 0, err
+    d = json.loads(out)
+    assert d["verdict"] == "gc_headroom" and d["peak"]["live_heap_bytes"] == pytest.approx(2 * GiB, rel=0.01)

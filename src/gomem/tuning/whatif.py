@@ -95,6 +95,14 @@ def _size_label(n: int) -> str:
     return str(n)
 
 
+def _version(v: Any) -> tuple[int, int]:
+    try:
+        major, minor = (int(x) for x in str(v).removeprefix("go").split(".")[:2])
+        return major, minor
+    except ValueError:
+        return (1, 99)
+
+
 def _madv_of(godebug: Any) -> bool | None:
     s = str(godebug or "")
     if "madvdontneed=1" in s:
@@ -245,6 +253,9 @@ def predict(tl: Timeline, settings: Settings, workload: Workload | None = None,
     if not math.isfinite(recorded.get("peak_rss_bytes", math.nan)) or not math.isfinite(
             recorded.get("peak_memory_bytes", math.nan)):
         notes.append("the recording has no MemStats/RSS: compare the heap figures")
+    if s.memory_limit_bytes is not None and _version(s.go) < (1, 19):
+        notes.insert(0, f"Go {s.go} has no GOMEMLIMIT (it came in Go 1.19): the limit changes nothing here; "
+                        "add --go 1.27 to see what it would do after an upgrade")
     risk = risk_of(fig, s.container_limit_bytes)
     return Prediction(settings=s, figures=fig, recorded=recorded, identity=identity, model=model, risk=risk,
                       notes=notes, workload=wl.to_dict(), timeline=sim_tl)
