@@ -17,6 +17,28 @@ def _touch_one_byte(size: int) -> float:
     return min(1.0, 4096 / size)
 
 
+def sampler(go):
+    """main.go's sampler goroutine: every 50 ms runtime.ReadMemStats and a JSON line
+    (json.Encoder: a few hundred bytes of small garbage). Its small spans land, first fit,
+    at the lowest free addresses, which can split a freed large object's pages."""
+    while True:
+        go.make(320)
+        go.make(64)
+        go.sleep(0.05)
+
+
+def with_sampler(fn):
+    """``fn`` with main.go's sampler goroutine running beside it."""
+
+    def main(go):
+        go.go(sampler, stack_bytes=8192)
+        fn(go)
+
+    main.__name__ = fn.__name__
+    main.__doc__ = fn.__doc__
+    return main
+
+
 def seed(go):
     """case "seed": a = make([]byte, 1024*MiB) ten times, 1 s apart (never written)."""
     for _ in range(10):
@@ -50,4 +72,6 @@ def spike(go):
     go.churn(100 * MiB, 4096, 8.0)
 
 
-CORPUS = {"seed": seed, "steady": steady, "batch": batch, "spike": spike}
+#: the corpus programs as recorded: each with the sampler goroutine
+CORPUS = {"seed": with_sampler(seed), "steady": with_sampler(steady), "batch": with_sampler(batch),
+          "spike": with_sampler(spike)}
