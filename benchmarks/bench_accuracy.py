@@ -58,7 +58,8 @@ def measured(run_dir: Path) -> dict:
     lim = settings.get("memory_limit_bytes", ...)
     if lim is ...:
         lim = int(env["GOMEMLIMIT"]) if env.get("GOMEMLIMIT") else None
-    return {"peak_memory_bytes": peak, "num_gc": s.get("num_gc"), "gogc": gogc, "memory_limit_bytes": lim}
+    return {"peak_memory_bytes": peak, "num_gc": s.get("num_gc"), "gogc": gogc, "memory_limit_bytes": lim,
+            "gc_cpu_fraction": s.get("gc_cpu_fraction")}
 
 
 def plain_formula(base_tl, base_meas: dict, gogc, lim) -> float:
@@ -129,6 +130,8 @@ def main() -> int:
                                  "pred_peak": p.figures["peak_memory_bytes"], "real_peak": m["peak_memory_bytes"],
                                  "pred_gc": p.figures["num_gc"], "real_gc": m["num_gc"],
                                  "plain": plain_formula(tl, bm, m["gogc"], m["memory_limit_bytes"]),
+                                 "pred_cpu": p.figures["gc_cpu_fraction"], "real_cpu": m["gc_cpu_fraction"],
+                                 "raw_cpu": p.model["gc_cpu_fraction"],
                                  "cal": p.figures["peak_memory_bytes"] * bm["peak_memory_bytes"] / ident["peak_memory_bytes"],
                                  "identity": False})
     t = Table(title="gomem whatif vs real Go runs (peak = max of Sys − HeapReleased)", show_edge=False)
@@ -150,6 +153,8 @@ def main() -> int:
         r["err"] = err(r["pred_peak"], r["real_peak"])
         r["plain_err"] = err(r["plain"], r["real_peak"])
         r["cal_err"] = err(r.get("cal", r["real_peak"]), r["real_peak"])
+        r["cpu_err"] = err(r.get("pred_cpu"), r.get("real_cpu"))
+        r["raw_cpu_err"] = err(r.get("raw_cpu"), r.get("real_cpu"))
         r["gc_err"] = err(r["pred_gc"], r["real_gc"])
         lim = 0.03 if r["identity"] else 0.10
         t.add_row(r["corpus"], r["go"], r["workload"], r["setting"], f(r["real_peak"]), f(r["pred_peak"]),
@@ -174,8 +179,12 @@ def main() -> int:
         for name, goal, key, lim, group in (("peak within 10%", "≥ 90%", "err", 0.10, pred),
                                             ("(calibrated on identity) peak within 10%", "", "cal_err", 0.10, pred),
                                             ("NumGC within 25%", "", "gc_err", 0.25, pred),
+                                            ("GC CPU fraction within 50% (where recorded)", "", "cpu_err", 0.5, pred),
+                                            ("(the model's own GC CPU) within 50%", "", "raw_cpu_err", 0.5, pred),
                                             ("identity peak within 3%", "all", "err", 0.03, ide)):
             k, n = share(group, key, lim)
+            if n == 0:
+                continue
             pk, pn = share(group, "plain_err", lim) if key == "err" else (0, 0)
             summary.add_row(f"{corp}: {name}", goal, f"{k}/{n} = {100 * k / max(n, 1):.0f}%",
                             f"{pk}/{pn} = {100 * pk / max(pn, 1):.0f}%" if pn else "-")
