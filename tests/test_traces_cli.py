@@ -129,3 +129,20 @@ def test_big_log_streams_in_chunks(tmp_path, capsys):
     nums = [json.loads(x)["num"] for x in out.splitlines()]
     assert rc == 0 and nums == [i for i in range(1, 30001) if i != 15001]
     assert "1 line not understood" in err and "big.log:15001:" in err
+
+
+def test_reader_going_away_is_not_an_error(tmp_path):
+    p = tmp_path / "many.log"
+    p.write_text("".join(GC.format(n=i, t=i * 0.01, live=1) + "\n" for i in range(1, 200001)))
+    proc = subprocess.Popen([*GOMEM, "parse", "--json", str(p)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert json.loads(proc.stdout.readline())["num"] == 1
+    proc.stdout.close()  # like `| head -1`
+    assert proc.wait(timeout=60) == 0
+    assert proc.stderr.read() == b""
+    proc.stderr.close()
+
+
+def test_follow_of_a_pipe_ends_with_the_pipe():
+    r = subprocess.run([*GOMEM, "parse", "--follow", "--json", "-"], input=GC.format(n=1, t=0.1, live=1) + "\n",
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and json.loads(r.stdout)["num"] == 1

@@ -136,6 +136,16 @@ class Summary:
         con.print("  " + "; ".join(extra))
 
 
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # what is still buffered goes nowhere
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def _term_width() -> int:
     import shutil
 
@@ -271,7 +281,15 @@ def command(paths: tuple[str, ...], fmt: str | None, as_json: bool, as_csv: bool
         if not follow:
             raise
         interrupted = True
-    out.flush()
+    except BrokenPipeError:
+        # the reader went away (gomem parse ... | head): stop quietly, as cat would
+        _silence_stdout()
+        return 0
+    try:
+        out.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
     _report_unknown(sources)
     if builder is not None:
         meta: dict[str, Any] = {"source": sources[0].path if len(sources) == 1 else [s.path for s in sources]}

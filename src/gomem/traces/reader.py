@@ -60,6 +60,12 @@ def iter_lines(f: BinaryIO, follow: Follow | None = None) -> Iterator[tuple[int,
     skipping = False
     last_data = time.monotonic()
     readline = f.readline
+    if follow is not None:
+        try:
+            if not f.seekable():  # a pipe: its end of file is the writer's end, nothing follows
+                follow = None
+        except (AttributeError, ValueError, OSError):
+            follow = None
     while True:
         try:
             raw = readline(MAX_LINE)
