@@ -60,6 +60,11 @@ def test_validate_json_has_a_row_for_every_recorded_run(capsys):
             assert row["within_target"][k] in (True, False)
     s = out["summary"]
     assert s["runs"] == len(dirs) and s["simulated"] == len(dirs)
+    # the repeated real runs (corpus/repeat/) are paired with their first recording
+    again = sorted(p.parent for p in (CORPUS / "repeat").glob("go1.*/*/*/summary.json"))
+    assert len(again) >= 9 and len(out["repeat_rows"]) == len(again)
+    for rr in out["repeat_rows"]:
+        assert Path(rr["path_again"]).relative_to(CORPUS / "repeat").parts == Path(rr["path"]).relative_to(CORPUS).parts
     assert s["all_within_target"] == sum(r["passed"] for r in out["rows"])
 
 

@@ -78,7 +78,24 @@ def render(rows: list[compare.Row], summary: dict, console: Console) -> None:
                 console.print(f"  {r.run.key} ({r.run.corpus}): {r.problem}")
 
 
-@click.command("validate", help=__doc__.split("\n\n")[1].replace("\n", " ") if __doc__ else None)
+HELP = """Compare the model with real Go runs, side by side.
+
+For every recorded real run (corpus/go<ver>/<workload>/<setting>/; by default the project's
+corpus/, --corpus ../shared/corpus for the shared one, repeatable) simulate the same workload
+(gomem.validation.workloads mirrors each Go program) with the run's Go version, GOGC,
+GOMEMLIMIT and GOMAXPROCS, and print peak HeapSys, peak HeapSys-HeapReleased, NumGC and final
+HeapReleased, model vs real, with errors and pass/fail against the targets: heap figures within
+5%, NumGC within 15% (or one GC), final HeapReleased within 5% of the run's peak HeapSys.
+
+\b
+  gomem validate                                  # the project's corpus, every run
+  gomem validate --go 1.27 --workload service     # a selection
+  gomem validate --corpus ../shared/corpus        # the shared corpus
+  gomem validate --record --go 1.27               # re-record with the real toolchain first
+"""
+
+
+@click.command("validate", help=HELP)
 @click.option("--go", "gos", multiple=True, help="Go versions, comma-separated (default: all recorded).")
 @click.option("--workload", "workloads", multiple=True, help="Workloads, comma-separated (default: all).")
 @click.option("--setting", "settings", multiple=True,
@@ -122,12 +139,40 @@ def command(gos, workloads, settings, corpora, do_record, as_json):
             rows.append(compare.compare_run(run))
             prog.advance(task)
     summary = compare.summarize(rows)
+    repeats = [rr for c in corpora for rr in compare.repeat_rows(c, gos or None, workloads or None, settings or None)]
     if as_json:
         click.echo(json.dumps({"rows": [r.to_dict() for r in rows], "summary": summary,
+                               "repeat_rows": [r.to_dict() for r in repeats],
                                "targets": {"heap": compare.HEAP_TARGET, "num_gc": compare.NUM_GC_TARGET,
                                            "num_gc_abs_tolerance": 1,
                                            "final_heap_released": "5% of real peak HeapSys"}}, indent=1))
         return 0
     width = shutil.get_terminal_size((180, 40)).columns if sys.stdout.isatty() else 180
-    render(rows, summary, Console(width=max(width, 150), highlight=False))
+    console = Console(width=max(width, 150), highlight=False)
+    render(rows, summary, console)
+    if repeats:
+        render_repeats(repeats, console)
     return 0
+
+
+def render_repeats(repeats: list, console: Console) -> None:
+    t = Table(title="The real runtime against itself: the same run recorded again (MiB; err = (again-first)/first)",
+              header_style="bold", pad_edge=False)
+    for name in ("go", "workload", "setting"):
+        t.add_column(name, no_wrap=True)
+    for label in ("HeapSys peak", "Sys-Rel peak", "NumGC", "Released end"):
+        t.add_column(f"{label}\nfirst", justify="right", no_wrap=True)
+        t.add_column("again", justify="right", no_wrap=True)
+        t.add_column("err", justify="right", no_wrap=True)
+    for r in repeats:
+        cells = [r.first.go, r.first.workload, r.first.setting]
+        for k in compare.METRICS:
+            fmt = str if k == "num_gc" else compare.fmt_mib
+            cells += [fmt(r.real[k]), fmt(r.real_again[k]), _err_cell(r.errors[k], r.ok[k])]
+        t.add_row(*cells)
+    console.print(t)
+    n = len(repeats)
+    console.print(f"[bold]Go matches itself within the same targets in {sum(r.passed for r in repeats)} of {n} "
+                  f"repeated runs[/] (NumGC: {sum(bool(r.ok['num_gc']) for r in repeats)}/{n}, peak HeapSys: "
+                  f"{sum(bool(r.ok['peak_heap_sys']) for r in repeats)}/{n}): where the runtime varies this much "
+                  "from run to run, no model can be held closer.")

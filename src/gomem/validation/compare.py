@@ -262,3 +262,45 @@ def summarize(rows: list[Row]) -> dict:
 
 def fmt_mib(n: float | None) -> str:
     return "-" if n is None else f"{n / MiB:.0f}"
+
+
+@dataclass
+class RepeatRow:
+    """A real run recorded again (``<corpus>/repeat/go<ver>/<workload>/<setting>/``) against
+    the corpus run: how closely the real runtime matches itself, the floor under any model."""
+
+    first: RealRun
+    again: RealRun
+    real: dict
+    real_again: dict
+    errors: dict = field(default_factory=dict)
+    ok: dict = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return all(self.ok.get(k) for k in METRICS)
+
+    def to_dict(self) -> dict:
+        return {"go": self.first.go, "workload": self.first.workload, "setting": self.first.setting,
+                "path": str(self.first.path), "path_again": str(self.again.path),
+                "real": self.real, "real_again": self.real_again,
+                "error": {k: (None if math.isinf(v) else round(v, 4)) for k, v in self.errors.items()},
+                "within_target": self.ok, "passed": self.passed}
+
+
+def repeat_rows(corpus: Path, gos=None, workloads=None, settings=None) -> list[RepeatRow]:
+    rep = Path(corpus) / "repeat"
+    if not rep.is_dir():
+        return []
+    firsts = {(r.go, r.workload, r.setting): r for r in find_runs(corpus, gos, workloads, settings)}
+    out = []
+    for again in find_runs(rep, gos, workloads, settings):
+        first = firsts.get((again.go, again.workload, again.setting))
+        if first is None:
+            continue
+        a, b = real_metrics(first), real_metrics(again)
+        row = RepeatRow(first, again, a, b)
+        for k in METRICS:
+            row.errors[k], row.ok[k] = judge(k, b[k], a[k], a["peak_heap_sys"])
+        out.append(row)
+    return out
