@@ -238,7 +238,9 @@ def breakdown(tl: Timeline, process: int | None = None, madv_free: bool | None =
         if j is not None and rss[j] > held[i] * 1.02:
             # RSS is the larger peak: break it down where it happened
             t = float(rss_t[j])
-            i = int(np.nanargmin(np.abs(mem.t_s - t)))
+            dist = np.abs(mem.t_s - t)
+            if np.isfinite(dist).any():
+                i = int(np.nanargmin(dist))
             r = float(rss[j])
         live = min(_live_at(gc, mem, t), float(mem.heap_inuse[i]))
         if not math.isfinite(live):
@@ -456,7 +458,9 @@ def explain(tl: Timeline, process: int | None = None) -> Explanation:
     else:
         lv = gc.heap_live[trend.warmup_cycles:] if len(gc) else np.zeros(0)
         lv = lv[np.isfinite(lv)]
-        if not len(lv):
+        if not len(lv) and trend.n_cycles < 3:
+            flat = None
+        elif not len(lv):
             flat = "does not grow"
         elif np.max(lv) - np.min(lv) > 0.25 * max(float(np.median(lv)), 1.0):
             flat = f"varies between {mb(np.min(lv))} and {mb(np.max(lv))} but does not trend up"
@@ -464,7 +468,11 @@ def explain(tl: Timeline, process: int | None = None) -> Explanation:
             flat = f"stays at {mb(np.median(lv))}"
         if trend.n_cycles and trend.n_cycles < 5:
             flat += f" (only {trend.n_cycles} cycles after the warm-up, so this is a weak test)"
-        lead = "This is not a memory leak: the live heap after GC " + flat
+        if flat is None:
+            lead = ("Too few samples to tell whether the live heap grows (record GODEBUG=gctrace=1 or several "
+                    "MemStats samples over time: `gomem run` or `gomem watch`)")
+        else:
+            lead = "This is not a memory leak: the live heap after GC " + flat
         if len(gc) and math.isfinite(figs.get("peak_goal_bytes", math.nan)):
             lg = limited_goal(gc, gogc)
             if lg is not None:

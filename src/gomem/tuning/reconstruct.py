@@ -386,6 +386,10 @@ def reconstruct(tl: Timeline, process: int | None = None) -> Workload:
     mem = mem_series(tl, process)
     src = tl.meta.get("source")
     ok = np.isfinite(gc.heap_live) & np.isfinite(gc.heap_start) if len(gc) else np.zeros(0, dtype=bool)
+    if ok.sum() < 1 and len(gc):
+        raise InputError(f"{len(gc)} GC lines, but none gives the live heap and the heap at the start of the cycle "
+                         "(gctrace of Go 1.5 or newer does: `#->#-># MB`); cannot reconstruct the workload",
+                         path=str(src) if src else None)
     if ok.sum() < 1:
         raise InputError("no GC cycles (GODEBUG=gctrace=1 lines) to reconstruct the workload from: record the "
                          "program with `gomem run` or GODEBUG=gctrace=1", path=str(src) if src else None)
