@@ -43,6 +43,12 @@ GC_RE = re.compile(
     + r"|" + _F + r"\+" + _F + r"\+" + _F + r"\+" + _F + r"/" + _F + r"/" + _F + r"\+" + _F + r") ms cpu, "
     r"(\d+)->(\d+)->(\d+) MB, (\d+) MB goal, (?:(\d+) ?MB stacks, (\d+) ?MB globals, )?(\d+) P( \(forced\))?"
 )
+#: the common line of Go 1.18-1.27, matched first (anchored, specific: cheaper than GC_RE)
+GC18_RE = re.compile(
+    r"gc (\d+) @(\d+(?:\.\d+)?)s (\d+)%: (\d+(?:\.\d+)?)\+(\d+(?:\.\d+)?)\+(\d+(?:\.\d+)?) ms clock, "
+    r"(\d+(?:\.\d+)?)\+(\d+(?:\.\d+)?)/(\d+(?:\.\d+)?)/(\d+(?:\.\d+)?)\+(\d+(?:\.\d+)?) ms cpu, "
+    r"(\d+)->(\d+)->(\d+) MB, (\d+) MB goal, (\d+) MB stacks, (\d+) MB globals, (\d+) P( \(forced\))?\s*$"
+)
 #: pre-1.5: ``gc12(8): 0+0+0 ms, 1 -> 0 MB 16 -> 18 (19-1) objects, ...`` (runtime/mgc0.c)
 OLD_GC_RE = re.compile(r"gc(\d+)\((\d+)\): [\d+]+ (?:ms|us), (\d+) -> (\d+) MB")
 #: the end of a gctrace line, to look for the second half of a split one
@@ -119,6 +125,19 @@ def _gc_record(m: re.Match, seq: int | None, process: int) -> tuple[dict[str, An
     return rec, version
 
 
+def _gc18_record(m: re.Match, seq: int | None, process: int) -> dict[str, Any]:
+    (num, t, pct, c1, c2, c3, u1, u2, u3, u4, u5, h0, h1, h2, goal, stacks, globals_, procs, forced) = m.groups()
+    return {
+        "kind": "gc", "num": int(num), "t_s": float(t), "process": process, "gc_cpu_percent": float(pct),
+        "clock_sweep_term_ms": float(c1), "clock_mark_ms": float(c2), "clock_mark_term_ms": float(c3),
+        "cpu_sweep_term_ms": float(u1), "cpu_assist_ms": float(u2), "cpu_background_ms": float(u3),
+        "cpu_idle_ms": float(u4), "cpu_mark_term_ms": float(u5),
+        "heap_start_bytes": int(h0) << 20, "heap_end_bytes": int(h1) << 20, "heap_live_bytes": int(h2) << 20,
+        "heap_goal_bytes": int(goal) << 20, "stacks_bytes": int(stacks) << 20, "globals_bytes": int(globals_) << 20,
+        "procs": int(procs), "forced": forced is not None, "seq": seq,
+    }
+
+
 def parse_gc_line(text: str, seq: int | None = None, process: int = 0) -> dict[str, Any] | None:
     """The gc record of the first gctrace line (any Go version) found in ``text``, or None.
     Pure: no state, so no process numbering and no split-line recovery."""
@@ -180,6 +199,19 @@ class GctraceParser:
         text = line.rstrip("\r\n")
         out: list[dict[str, Any]] = []
         self.understood = False
+        if text.startswith("gc "):
+            m = GC18_RE.match(text)
+            if m is not None:
+                rec = _gc18_record(m, lineno, 0)
+                num = rec["num"]
+                if self.last_num is None or num <= self.last_num:
+                    self.process += 1
+                self.last_num = num
+                rec["process"] = self.process
+                self.versions.add("1.18+")
+                self.understood = True
+                self._age_frag()
+                return [rec]
         if "gc" in text:
             for m in GC_RE.finditer(text):
                 rec, version = _gc_record(m, lineno, 0)
