@@ -4,7 +4,6 @@ the corpus (shared/corpus: Go 1.19.8, 1.21.13, 1.27.3 on a 2-core linux/amd64 ma
 import json
 import re
 
-import numpy as np
 import pytest
 
 from gomem.model import RuntimeConfig, fmt_ns_as_ms, profile_for, simulate
@@ -104,7 +103,7 @@ def test_limit_that_cannot_be_met():
 
 def test_scavenger_goal_and_madvise_modes():
     def main(go):
-        keep = go.build_live(20 * MiB, 64 * KiB)
+        go.globals.keep = go.build_live(20 * MiB, 64 * KiB)
         drop = go.build_live(180 * MiB, 64 * KiB)
         go.churn(300 * MiB, 1024, 2.0)
         del drop

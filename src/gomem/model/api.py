@@ -15,8 +15,7 @@ from typing import Any, Callable
 from ..timeline import Timeline, TimelineBuilder
 from . import gofmt
 from .profiles import Profile, profile_for
-from .runtime import (ALLOC_S_PER_OBJ, FAULT_BYTES_PER_S, LARGE_ALLOC_S, MAXINT64, AllocSpec, Goroutines, Handle, Runtime,
-                      U64MAX)
+from .runtime import LARGE_ALLOC_S, AllocSpec, Goroutines, Handle, Runtime
 
 KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 CHURN_SLICE_S = 0.005  # with other goroutines runnable, bulk work yields every 5 ms

@@ -12,11 +12,10 @@ swept), reachable (held by live handles) and marked (in the running cycle). Bulk
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from .heap import ARENA_PAGES, CHUNK_PAGES, PAGE, PageHeap
+from .heap import CHUNK_PAGES, PAGE, PageHeap
 from .profiles import Profile
 from .sizeclasses import MAX_SMALL_SIZE, TINY_SIZE
 
@@ -721,6 +720,8 @@ class Runtime:
         cost (zeroing, first touch) and check the GC trigger as mallocgc does."""
         self._process_drops()
         pieces: list = []
+        if spec.size == 0 or count == 0:
+            return Handle(self, pieces, spec.size, count)  # mallocgc(0) returns &zerobase
         nbytes, touched = self._alloc_objects(spec, count, live=True, handle_pieces=pieces)
         h = Handle(self, pieces, spec.size, count)
         # mallocgc: the span is allocated, zeroed if it may be dirty (memclrNoHeapPointers;
@@ -1080,7 +1081,6 @@ class Runtime:
         # -- commit (sweep not done at mark termination)
         if p.pacer == "1.15":
             self._commit_115(sweep_done=False)
-            self.last_heap_goal_115 = self.next_gc
         else:
             self._commit(sweep_done=False)
         self.last_gc_end_s = self.now
