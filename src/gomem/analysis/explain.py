@@ -108,7 +108,7 @@ def infer_gogc(gc: GcSeries) -> float | None:
         return None
     # gctrace rounds to MiB: snap to a round number when close
     for r in (25, 50, 75, 100, 150, 200, 300, 400, 500, 800, 1000):
-        if abs(g - r) <= max(3.0, 0.03 * r):
+        if abs(g - r) <= max(3.0, 0.05 * r):
             return float(r)
     return round(g)
 

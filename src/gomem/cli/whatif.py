@@ -76,6 +76,7 @@ def settings_options(f):
 
 
 ROWS = (("peak_memory_bytes", "peak memory (Sys − HeapReleased)"), ("peak_heap_bytes", "peak heap (HeapSys − HeapReleased)"),
+        ("peak_heap_alloc_bytes", "peak heap in use (HeapAlloc, gctrace)"),
         ("peak_rss_bytes", "peak RSS"), ("num_gc", "GC cycles"), ("gc_cpu_fraction", "GC CPU"))
 
 

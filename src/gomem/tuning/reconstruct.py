@@ -335,11 +335,17 @@ def _segments(st: Step, mt: np.ndarray, ma: np.ndarray, heap0_end: float) -> lis
     ts = np.concatenate(([st.t0_s], mt[inside], [st.t1_s]))
     dt = np.diff(ts)
     ha = ma[inside]
-    inc = np.empty(len(dt))
-    inc[0] = max(float(ha[0]) - st.live_start_bytes, 0.0)
-    inc[1:-1] = np.maximum(np.diff(ha), 0.0)
-    inc[-1] = max(heap0_end - float(ha[-1]), 0.0) if math.isfinite(heap0_end) else (
-        float(np.median(inc[1:-1])) if len(inc) > 2 else 0.0)
+    inc = np.full(len(dt), np.nan)
+    diffs = np.diff(ha)
+    # a falling HeapAlloc is the sweeper freeing the last cycle's garbage (mgcsweep.go): the
+    # allocation in that piece is unknown, and so is the first piece's (HeapAlloc still counts
+    # unswept objects right after the cycle)
+    inc[1:-1] = np.where(diffs >= 0, diffs, np.nan)
+    if math.isfinite(heap0_end):
+        inc[-1] = max(heap0_end - float(ha[-1]), 0.0)
+    known = np.isfinite(inc) & (dt > 0)
+    med_rate = float(np.median(inc[known] / dt[known])) if known.any() else 0.0
+    inc = np.where(np.isfinite(inc), inc, med_rate * dt)
     total = float(inc.sum())
     if total <= 0:
         return []

@@ -256,6 +256,8 @@ def predict(tl: Timeline, settings: Settings, workload: Workload | None = None,
     if s.memory_limit_bytes is not None and _version(s.go) < (1, 19):
         notes.insert(0, f"Go {s.go} has no GOMEMLIMIT (it came in Go 1.19): the limit changes nothing here; "
                         "add --go 1.27 to see what it would do after an upgrade")
+    if not wl.go_version and settings.go is ...:
+        notes.insert(0, f"the recording does not say which Go it ran: modelled as Go {s.go} (--go to change)")
     risk = risk_of(fig, s.container_limit_bytes)
     return Prediction(settings=s, figures=fig, recorded=recorded, identity=identity, model=model, risk=risk,
                       notes=notes, workload=wl.to_dict(), timeline=sim_tl)
