@@ -146,3 +146,17 @@ def test_follow_of_a_pipe_ends_with_the_pipe():
     r = subprocess.run([*GOMEM, "parse", "--follow", "--json", "-"], input=GC.format(n=1, t=0.1, live=1) + "\n",
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 0 and json.loads(r.stdout)["num"] == 1
+
+
+def test_summary_is_the_same_whole_chunks_or_line_by_line(tmp_path, capsys):
+    lines = [GC.format(n=i % 7000 + 1, t=(i % 7000) * 0.01, live=(i * 37) % 300) + (" (forced)" if i % 9 == 0 else "")
+             for i in range(20000)]
+    p = tmp_path / "big.log"
+    p.write_text("\n".join(lines) + "\n")
+    rc, fast, _ = run(["parse", str(p)], capsys)  # chunks taken whole
+    rc2, slow, err = run(["parse", "--save", str(tmp_path / "x.npz"), str(p)], capsys)  # records, one by one
+    assert rc == rc2 == 0 and "saved 20000 records" in err
+    assert fast == slow
+    assert "20000" in fast and "2223 forced" in fast
+    gc_row = [line for line in fast.splitlines() if line.startswith(" gc ")][0]
+    assert gc_row.split("│")[2].strip() == "3"  # numbering restarts twice: three processes

@@ -15,7 +15,7 @@ import click
 from ..errors import InputError, UsageError
 from ..timeline import COMMON, SCHEMAS, TimelineBuilder, json_default
 from ..traces import ALL_FORMATS, Follow, Source
-from ..traces.gctrace import fast_json_chunk
+from ..traces.gctrace import FastChunk, fast_chunk, fast_json_chunk
 from ..traces.reader import iter_chunks, lines_of_chunk, open_binary
 
 _dumps = json.JSONEncoder(separators=(",", ":"), default=json_default, allow_nan=False).encode
@@ -85,6 +85,20 @@ class Summary:
                 key = ("vmstat", "free_bytes")
                 if key not in self.low or v < self.low[key]:
                     self.low[key] = v
+
+    def add_fast_gc(self, fc: FastChunk) -> None:
+        """A chunk of gctrace lines taken whole (gomem.traces.gctrace.fast_chunk)."""
+        self.count["gc"] = self.count.get("gc", 0) + fc.n
+        procs = self.processes.setdefault("gc", set())
+        if len(procs) < 10_000:
+            procs.update(map(int, set(fc.procs)))
+        self.forced += fc.forced.count("true")
+        t = max(map(float, fc.times))
+        self.last_t["gc"] = max(self.last_t.get("gc", t), t)
+        for i, col in enumerate(self.PEAKS["gc"]):
+            v = max(map(int, fc.heap_mib(i))) << 20
+            if ("gc", col) not in self.peak or v > self.peak[("gc", col)]:
+                self.peak[("gc", col)] = v
 
     def render(self, sources: list[Source], unknown: int, out: IO[str]) -> None:
         from rich.console import Console
@@ -163,24 +177,23 @@ def _report_unknown(sources: list[Source]) -> None:
         click.echo(f"  {path}:{ln}: {shown}", err=True)
 
 
-def _fast_records_json(src: Source, write: Callable[[bytes], Any], summary: Summary | None,
-                       kinds: set[str] | None) -> Iterator[dict[str, Any]]:
-    """JSON Lines of one file through the gctrace fast path where chunks allow; yields only the
-    records that did not go that way (already written by the caller's loop)."""
+def _fast_records(src: Source, take_chunk: Callable[[bytes, Any, int], int | None],
+                  kinds: set[str] | None) -> Iterator[dict[str, Any]]:
+    """Records of one file, where ``take_chunk(chunk, gctrace_parser, first_lineno)`` may take
+    whole chunks of plain gctrace lines (returning how many records it took, or None to leave
+    the chunk to the line parser); yields only the records of the chunks it left."""
     tp = src.text_parser()
     f = open_binary(src.path)
     lineno = 1
+    allow = kinds is None or "gc" in kinds
     try:
         for chunk in iter_chunks(f):
             nlines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
-            if tp.idle() and (kinds is None or kinds == {"gc"} or "gc" in kinds):
-                out = fast_json_chunk(chunk, tp.gc, lineno)
-                if out is not None:
-                    write(out)
-                    tp.formats["gctrace"] += nlines
+            if allow and tp.idle():
+                took = take_chunk(chunk, tp.gc, lineno)
+                if took is not None:
+                    tp.formats["gctrace"] += took
                     tp.lines += nlines
-                    if summary is not None:
-                        summary.count["gc"] = summary.count.get("gc", 0) + nlines
                     lineno += nlines
                     continue
             for ln, line in lines_of_chunk(chunk, lineno):
@@ -258,11 +271,26 @@ def command(paths: tuple[str, ...], fmt: str | None, as_json: bool, as_csv: bool
         else:
             out.write(b.decode())
 
+    def json_chunk(chunk: bytes, parser: Any, lineno: int) -> int | None:
+        out_bytes = fast_json_chunk(chunk, parser, lineno)
+        if out_bytes is None:
+            return None
+        write_bytes(out_bytes)
+        return out_bytes.count(b"\n")
+
+    def summary_chunk(chunk: bytes, parser: Any, lineno: int) -> int | None:
+        fc = fast_chunk(chunk, parser, lineno)
+        if fc is None or summary is None:
+            return None
+        summary.add_fast_gc(fc)
+        return fc.n
+
+    take = json_chunk if as_json else summary_chunk if (summary is not None and builder is None) else None
     try:
         for src in sources:
-            fast = (as_json and not follow and src.kind in ("file", "stdin")
+            fast = (take is not None and not follow and src.kind in ("file", "stdin")
                     and (fmt in (None, "auto", "gctrace")))
-            recs = _fast_records_json(src, write_bytes, summary, kind_set) if fast else src.records()
+            recs = _fast_records(src, take, kind_set) if fast else src.records()  # type: ignore[arg-type]
             for rec in recs:
                 if kind_set is not None and rec.get("kind") not in kind_set:
                     continue

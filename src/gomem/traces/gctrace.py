@@ -366,11 +366,33 @@ class _MiBBytes(dict):
 _MIB = _MiBBytes()
 
 
-def fast_json_chunk(chunk: bytes, parser: GctraceParser, first_lineno: int) -> bytes | None:
-    """JSON Lines (``parse --json`` records of kind gc) for a chunk of complete lines that are
-    all gctrace lines of one modern format, updating ``parser``'s process numbering exactly as
-    :meth:`GctraceParser.feed` would; None (and ``parser`` untouched) when the chunk does not
-    qualify. ``first_lineno`` is the line number of the chunk's first line (``seq``)."""
+class FastChunk:
+    """The gctrace lines of one chunk as columns of text (see :func:`fast_chunk`)."""
+
+    __slots__ = ("n", "nf", "col", "procs", "forced", "first_lineno")
+
+    def __init__(self, n: int, nf: int, col: list[list[str]], procs: list[str], forced: list[str],
+                 first_lineno: int):
+        self.n, self.nf, self.col, self.procs, self.forced, self.first_lineno = n, nf, col, procs, forced, first_lineno
+
+    # columns by meaning (text, as printed; heap sizes in MiB)
+    @property
+    def nums(self) -> list[str]:
+        return self.col[0]
+
+    @property
+    def times(self) -> list[str]:
+        return self.col[1]
+
+    def heap_mib(self, i: int) -> list[str]:
+        """heap0, heap1, heap2, goal, (stacks, globals): the i-th size column, in MiB."""
+        return self.col[11 + i]
+
+
+def fast_chunk(chunk: bytes, parser: GctraceParser, first_lineno: int) -> FastChunk | None:
+    """A chunk of complete lines that are all gctrace lines of one modern format (Go 1.7-1.17
+    or 1.18+), as text columns, with ``parser``'s process numbering advanced exactly as
+    :meth:`GctraceParser.feed` would; None (and ``parser`` untouched) when it does not qualify."""
     if not chunk.endswith(b"\n") or not chunk.startswith(b"gc "):
         return None
     # line shapes: digits deleted, dots kept (a dot may only stand in a float's slot, once)
@@ -394,10 +416,6 @@ def fast_json_chunk(chunk: bytes, parser: GctraceParser, first_lineno: int) -> b
     if b" 00" in lz or b" 01" in lz:
         return None
     col = [nums[i::nf] for i in range(nf)]
-    try:
-        heap = [list(map(_MIB.__getitem__, col[i])) for i in range(11, nf - 1)]
-    except ValueError:
-        return None
     # process numbering as GctraceParser._process_for: a GC number not above the last starts a run
     last = parser.last_num
     process = parser.process
@@ -415,14 +433,24 @@ def fast_json_chunk(chunk: bytes, parser: GctraceParser, first_lineno: int) -> b
             procs.append(p_txt)
     parser.process = process
     parser.last_num = int(nums0[-1])
+    parser.versions.add("1.18+" if nf == 18 else "1.7-1.17")
     forced_of = {s: "true" if _dotted_shape(s)[1] else "false" for s in shapes}  # type: ignore[index]
-    forced = list(map(forced_of.__getitem__, skel))
+    return FastChunk(n, nf, col, procs, list(map(forced_of.__getitem__, skel)), first_lineno)
+
+
+def fast_json_chunk(chunk: bytes, parser: GctraceParser, first_lineno: int) -> bytes | None:
+    """JSON Lines (``parse --json`` records of kind gc) of a chunk :func:`fast_chunk` takes,
+    assembled by list slicing and one join, with no Python work per field; None otherwise."""
+    fc = fast_chunk(chunk, parser, first_lineno)
+    if fc is None:
+        return None
+    n, nf, col, procs, forced = fc.n, fc.nf, fc.col, fc.procs, fc.forced
+    # sizes: MiB -> bytes (the shape admits no dot and the checks no leading zero here)
+    heap = [list(map(_MIB.__getitem__, col[i])) for i in range(11, nf - 1)]
     seq = list(map(str, range(first_lineno, first_lineno + n)))
     if nf == 18:
-        parser.versions.add("1.18+")
         stacks, globals_ = heap[4], heap[5]
     else:
-        parser.versions.add("1.7-1.17")
         stacks = globals_ = ["null"] * n
     values = [col[0], col[1], procs, col[2], col[3], col[4], col[5], col[6], col[7], col[8], col[9], col[10],
               heap[0], heap[1], heap[2], heap[3], stacks, globals_, col[nf - 1], forced, seq]
