@@ -18,7 +18,10 @@ pytestmark = pytest.mark.realgo
 SEED = Workload("seed", "the seed at 1/4 size: 64 MiB slices, 0.1 s apart", 230 * MiB,
                 scale=0.25, time_scale=0.2)
 SEEDFIX = Workload("seedfix", "the fix at 1/4 size", 150 * MiB, scale=0.25, time_scale=0.2)
-CASES = [(SEED, "base"), (SEED, "gogc50"), (SEEDFIX, "base"), (SEEDFIX, "limit")]
+# churn with a spike of large objects: 7.5 MiB live, 25 MiB/s of 1 KiB garbage, a 150 MiB
+# spike of 1 MiB objects, then nearly idle (1.8 s)
+SPIKE = Workload("spike", "the spike at 1/4 size, 0.3 time", 170 * MiB, scale=0.25, time_scale=0.3)
+CASES = [(SEED, "base"), (SEED, "gogc50"), (SEEDFIX, "base"), (SEEDFIX, "limit"), (SPIKE, "base"), (SPIKE, "gogc200")]
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +45,9 @@ def test_model_tracks_real_go(small_corpus, minor):
     for run in runs:
         # the run did what it says: GOGC and the limit reached the program
         sm = json.loads((run.path / "summary.json").read_text())
-        assert sm["argv"][1:] == ["-w", run.workload, "-scale", "0.25", "-time", "0.2"]
+        wl = {w.name: w for w, _ in CASES}[run.workload]
+        assert sm["argv"][1:] == ["-w", run.workload, "-scale", "0.25", "-time", f"{wl.time_scale:g}"]
+        assert sm["env"].get("GOMEMLIMIT") == (str(wl.memory_limit_bytes) if run.setting == "limit" else None)
         row = compare.compare_run(run)
         assert row.model is not None, f"{run.key}: {row.problem}"
         for k in compare.METRICS:
