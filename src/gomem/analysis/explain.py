@@ -519,6 +519,12 @@ def explain(tl: Timeline, process: int | None = None) -> Explanation:
         lines.append(f"The goal counts the roots too: goal = live + (live + stacks + globals) × GOGC/100 "
                      f"(Go 1.18+, mgcpacer.go), so {mb(roots)} of goroutine stacks and globals (as gctrace reports them) buy "
                      f"{mb(roots * gogc / 100)} of headroom on top of a {mb(live)} live heap.")
+    prss, pmem = figs.get("peak_rss_bytes", math.nan), figs.get("peak_memory_bytes", math.nan)
+    if math.isfinite(prss) and math.isfinite(pmem) and prss < 0.8 * pmem:
+        lines.append(f"RSS peaked at {mb(prss)}, under the {mb(pmem)} the runtime held: the program never wrote part "
+                     "of what it allocated, and fresh pages only become resident when written (the runtime does "
+                     "not zero fresh memory, mheap.go allocNeedsZero). A container counts RSS; GOMEMLIMIT counts "
+                     "the held memory.")
     if repl is not None:
         lines.append(
             f"The live heap is {repl.copies_live} objects of {mb(repl.object_bytes)}: each new "
@@ -539,7 +545,8 @@ def explain(tl: Timeline, process: int | None = None) -> Explanation:
         lines.append("The peak is mostly the live data itself: settings cannot lower it much; holding less "
                      "data can.")
     if math.isfinite(cpu):
-        lines.append(f"GC CPU: {pct(cpu)} of the available CPU over the run, {figs['num_gc']} GC cycles"
+        lines.append(f"GC CPU: {pct(cpu) if cpu >= 0.001 else 'under 0.1%'} of the available CPU over the run, "
+                     f"{figs['num_gc']} GC cycles"
                      + (f" ({figs['num_forced_gc']} forced)" if figs.get("num_forced_gc") else "") + ".")
 
     # -- levers ----------------------------------------------------------------------------
@@ -552,7 +559,10 @@ def explain(tl: Timeline, process: int | None = None) -> Explanation:
             if lv.peak_bytes is not None and math.isfinite(lv.peak_bytes):
                 eff = f" → peak about {mb(lv.peak_bytes)}"
                 if lv.gc_cpu_fraction is not None and math.isfinite(lv.gc_cpu_fraction) and math.isfinite(cpu):
-                    eff += f", GC CPU about {pct(lv.gc_cpu_fraction)} (now {pct(cpu)})"
+                    if max(lv.gc_cpu_fraction, cpu) < 0.001:
+                        eff += ", GC CPU negligible either way"
+                    else:
+                        eff += f", GC CPU about {pct(lv.gc_cpu_fraction)} (now {pct(cpu)})"
             lines.append(f"  - {lv.setting}{eff}: {lv.note}")
 
     figures = {"process": process, "processes": {str(p): v for p, v in procs_sizes.items()},
