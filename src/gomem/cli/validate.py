@@ -68,6 +68,18 @@ def render(rows: list[compare.Row], summary: dict, console: Console) -> None:
         f"NumGC within 15% (or ±1): {summary['num_gc_within_target']}/{n}, "
         f"final HeapReleased within 5% of peak HeapSys: {summary['final_heap_released_within_target']}/{n}"
         + (f"; median |heap error| {summary['median_abs_heap_error'] * 100:.1f}%" if "median_abs_heap_error" in summary else ""))
+    misses = []
+    for r in rows:
+        for k in compare.METRICS:
+            if r.model is not None and not r.ok.get(k) and k != "final_heap_released":
+                misses.append((abs(r.errors[k]), r, k))
+    if misses:
+        misses.sort(key=lambda m: -m[0] if not math.isinf(m[0]) else -1e9)
+        console.print("Largest misses (peaks and NumGC):")
+        for err, r, k in misses[:10]:
+            fmt = str if k == "num_gc" else (lambda v: f"{v / MiB:.0f} MiB")
+            console.print(f"  {r.run.corpus}/{r.run.key}: {k} real {fmt(r.real[k])}, model {fmt(r.model[k])} "
+                          f"({r.errors[k] * 100:+.0f}%)")
     problems = [r for r in rows if r.problem]
     if problems:
         console.print(f"[yellow]{len(problems)} runs not simulated:[/]")
