@@ -445,7 +445,8 @@ def explain(tl: Timeline, process: int | None = None) -> Explanation:
     gogc_txt = "off" if gogc is None else f"{gogc:g}"
     gogc_src = "" if st["gogc_known"] else (" (inferred from the goals gctrace printed)" if st["gogc_inferred"]
                                            else " (the default; the recording does not say)")
-    peak_heap_gc = figs.get("peak_gc_heap_bytes", math.nan)
+    peak_heap_gc = np.nanmax([figs.get("peak_gc_heap_bytes", math.nan), figs.get("peak_heap_alloc_bytes", math.nan),
+                              -1.0])
     if verdict == "leak":
         lines.append(
             f"This looks like a memory leak: the live heap after each GC grows from {mb(trend.start_live_bytes)} "
@@ -480,8 +481,9 @@ def explain(tl: Timeline, process: int | None = None) -> Explanation:
                          "memory limit " + (f"(GOMEMLIMIT={mb(lim)}) " if lim else "(GOMEMLIMIT) ")
                          + f"holds it, and the heap reached {mb(peak_heap_gc)}.")
             elif gogc is not None:
+                goal_txt = max(figs["peak_goal_bytes"], live * (1 + gogc / 100) if math.isfinite(live) else 0.0)
                 lead += (f", and GOGC={gogc_txt}{gogc_src} lets the heap reach {mb(peak_heap_gc)} (goal "
-                         f"{mb(figs['peak_goal_bytes'])} = live + {gogc_txt}% of it) before the next GC runs.")
+                         f"{mb(goal_txt)} = live + {gogc_txt}% of it) before the next GC runs.")
             else:
                 lead += f", and with GOGC=off the heap grew to {mb(peak_heap_gc)} before a GC ran."
         else:
