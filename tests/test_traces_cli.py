@@ -160,3 +160,33 @@ def test_summary_is_the_same_whole_chunks_or_line_by_line(tmp_path, capsys):
     assert "20000" in fast and "2223 forced" in fast
     gc_row = [line for line in fast.splitlines() if line.startswith(" gc ")][0]
     assert gc_row.split("│")[2].strip() == "3"  # numbering restarts twice: three processes
+
+
+def test_csv_whole_chunks_and_line_by_line_agree(tmp_path, capsys):
+    import csv
+    import io
+
+    from gomem.timeline import SCHEMAS
+    from gomem.traces.gctrace import CSV_COLUMNS
+
+    assert CSV_COLUMNS == ("kind", *SCHEMAS["gc"])  # else the fast CSV path is off
+    lines = [GC.format(n=i, t=i * 0.01, live=i % 97) for i in range(1, 20001)]
+    lines[12000] = lines[12000].replace("0 MB stacks, 0 MB globals, ", "")  # a Go 1.17 line: that chunk goes slow
+    p = tmp_path / "big.log"
+    p.write_text("\n".join(lines) + "\n")
+    rc, out, _ = run(["parse", "--csv", str(p)], capsys)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    rc2, out2, _ = run(["parse", "--json", str(p)], capsys)
+    recs = [json.loads(x) for x in out2.splitlines()]
+    assert rc == rc2 == 0 and len(rows) == len(recs) == 20000
+    for row, rec in zip(rows, recs):
+        for k in CSV_COLUMNS[1:]:
+            want = rec[k]
+            got = row[k]
+            if want is None:
+                assert got == ""
+            elif isinstance(want, bool):
+                assert got == ("true" if want else "false")
+            else:
+                assert float(got) == want, (k, got, want)
+    assert rows[12000]["stacks_bytes"] == "" and rows[11999]["stacks_bytes"] == "0"

@@ -15,7 +15,7 @@ import click
 from ..errors import InputError, UsageError
 from ..timeline import COMMON, SCHEMAS, TimelineBuilder, json_default
 from ..traces import ALL_FORMATS, Follow, Source
-from ..traces.gctrace import FastChunk, fast_chunk, fast_json_chunk
+from ..traces.gctrace import CSV_COLUMNS, FastChunk, fast_chunk, fast_csv_chunk, fast_json_chunk
 from ..traces.reader import iter_chunks, lines_of_chunk, open_binary
 
 _dumps = json.JSONEncoder(separators=(",", ":"), default=json_default, allow_nan=False).encode
@@ -253,14 +253,16 @@ def command(paths: tuple[str, ...], fmt: str | None, as_json: bool, as_csv: bool
     csv_cols: list[str] | None = None
     interrupted = False
 
-    def emit_csv(rec: dict[str, Any]) -> None:
+    def csv_header(kind: str, rec: dict[str, Any] | None) -> None:
         nonlocal csv_writer, csv_cols
+        csv_cols = ["kind", *(SCHEMAS.get(kind) or {**COMMON, **{k: None for k in (rec or {}) if k != "kind"}})]
+        csv_writer = csv.writer(out, lineterminator="\n")
+        csv_writer.writerow(csv_cols)
+
+    def emit_csv(rec: dict[str, Any]) -> None:
         if csv_writer is None:
-            kind = rec["kind"]
-            csv_cols = ["kind", *(SCHEMAS.get(kind) or {**COMMON, **{k: None for k in rec if k != "kind"}})]
-            csv_writer = csv.writer(out, lineterminator="\n")
-            csv_writer.writerow(csv_cols)
-        assert csv_cols is not None
+            csv_header(rec["kind"], rec)
+        assert csv_writer is not None and csv_cols is not None
         csv_writer.writerow(["" if (v := rec.get(c)) is None or (isinstance(v, float) and v != v) else
                              ("true" if v is True else "false" if v is False else v) for c in csv_cols])
 
@@ -285,7 +287,18 @@ def command(paths: tuple[str, ...], fmt: str | None, as_json: bool, as_csv: bool
         summary.add_fast_gc(fc)
         return fc.n
 
-    take = json_chunk if as_json else summary_chunk if (summary is not None and builder is None) else None
+    def csv_chunk(chunk: bytes, parser: Any, lineno: int) -> int | None:
+        out_bytes = fast_csv_chunk(chunk, parser, lineno)
+        if out_bytes is None:
+            return None
+        if csv_writer is None:
+            csv_header("gc", None)
+        out.flush()
+        write_bytes(out_bytes)
+        return out_bytes.count(b"\n")
+
+    take = (json_chunk if as_json else csv_chunk if as_csv and kind_set == {"gc"} and CSV_COLUMNS == ("kind", *SCHEMAS["gc"])
+            else summary_chunk if (summary is not None and builder is None) else None)
     try:
         for src in sources:
             fast = (take is not None and not follow and src.kind in ("file", "stdin")

@@ -454,11 +454,39 @@ def fast_json_chunk(chunk: bytes, parser: GctraceParser, first_lineno: int) -> b
         stacks = globals_ = ["null"] * n
     values = [col[0], col[1], procs, col[2], col[3], col[4], col[5], col[6], col[7], col[8], col[9], col[10],
               heap[0], heap[1], heap[2], heap[3], stacks, globals_, col[nf - 1], forced, seq]
-    # pieces of each record: literal, value, literal, value, ..., "}\n"; a value that is the same
-    # on every line of the chunk (process, stacks, globals, P, usually) joins its literals
-    pieces: list[list[str] | str] = ['{"kind":"gc","' + _JSON_KEYS[0] + '":']
-    for j, v in enumerate(values):
-        lit_after = ',"' + _JSON_KEYS[j + 1] + '":' if j + 1 < len(values) else "}\n"
+    literals = ['{"kind":"gc","' + _JSON_KEYS[0] + '":'] + [',"' + k + '":' for k in _JSON_KEYS[1:]] + ["}\n"]
+    return _interleave(n, literals, values).encode("ascii")
+
+
+#: ``parse --csv`` columns of kind gc: "kind" and the gc schema (gomem/timeline.py SCHEMAS)
+CSV_COLUMNS = ("kind", "t_s", "process", "seq", "num", "gc_cpu_percent",
+               "clock_sweep_term_ms", "clock_mark_ms", "clock_mark_term_ms",
+               "cpu_sweep_term_ms", "cpu_assist_ms", "cpu_background_ms", "cpu_idle_ms", "cpu_mark_term_ms",
+               "heap_start_bytes", "heap_end_bytes", "heap_live_bytes", "heap_goal_bytes",
+               "stacks_bytes", "globals_bytes", "procs", "forced")
+
+
+def fast_csv_chunk(chunk: bytes, parser: GctraceParser, first_lineno: int) -> bytes | None:
+    """CSV rows (columns :data:`CSV_COLUMNS`) of a chunk :func:`fast_chunk` takes; None otherwise."""
+    fc = fast_chunk(chunk, parser, first_lineno)
+    if fc is None:
+        return None
+    n, nf, col = fc.n, fc.nf, fc.col
+    heap = [list(map(_MIB.__getitem__, col[i])) for i in range(11, nf - 1)]
+    seq = list(map(str, range(first_lineno, first_lineno + n)))
+    stacks, globals_ = (heap[4], heap[5]) if nf == 18 else ([""] * n, [""] * n)
+    values = [col[1], fc.procs, seq, col[0], col[2], col[3], col[4], col[5], col[6], col[7], col[8], col[9],
+              col[10], heap[0], heap[1], heap[2], heap[3], stacks, globals_, col[nf - 1], fc.forced]
+    literals = ["gc,"] + [","] * (len(values) - 1) + ["\n"]
+    return _interleave(n, literals, values).encode("ascii")
+
+
+def _interleave(n: int, literals: list[str], values: list[list[str]]) -> str:
+    """``n`` rows of ``literals[0] values[0][i] literals[1] values[1][i] ... literals[-1]``, built
+    by list slicing and one join. A value that is the same on every row (process, stacks,
+    globals, P, usually) is folded into the literals around it."""
+    pieces: list[list[str] | str] = [literals[0]]
+    for v, lit_after in zip(values, literals[1:]):
         if v.count(v[0]) == n:
             pieces[-1] = pieces[-1] + v[0] + lit_after  # type: ignore[operator]
         else:
@@ -468,7 +496,7 @@ def fast_json_chunk(chunk: bytes, parser: GctraceParser, first_lineno: int) -> b
     flat: list[str] = [""] * (n * w)
     for j, piece in enumerate(pieces):
         flat[j::w] = [piece] * n if isinstance(piece, str) else piece
-    return "".join(flat).encode("ascii")
+    return "".join(flat)
 
 
 def _range(text: str) -> tuple[int, int] | None:
