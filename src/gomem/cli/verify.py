@@ -79,7 +79,7 @@ def command(run, gogc, memlimit, madvdontneed, free_os_every, gomaxprocs, go, co
         return
     con = Console(highlight=False, width=max(Console().width, 110))
     t = Table(title=f"verify {rs.label()}: {' '.join(cmd)}", show_edge=False)
-    t.add_column("")
+    t.add_column("", no_wrap=True)
     t.add_column("predicted", justify="right")
     t.add_column("measured", justify="right")
     t.add_column("error", justify="right")

@@ -92,7 +92,7 @@ def fmt(key: str, v: float | None) -> str:
 
 def render(con: Console, pred, title: str) -> None:
     t = Table(title=title, show_edge=False)
-    t.add_column("")
+    t.add_column("", no_wrap=True)
     t.add_column("recorded", justify="right")
     t.add_column("model, same settings", justify="right")
     t.add_column(f"predicted: {pred.settings.label()}", justify="right", style="bold")
