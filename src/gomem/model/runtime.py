@@ -975,8 +975,10 @@ class Runtime:
             self.scav_limit_goal = U64MAX if self.mapped_ready() <= lim_goal else lim_goal
         else:
             self.scav_limit_goal = U64MAX
+        # heapGoal() includes the memory-limit goal: with GOGC=off and a limit this goal is
+        # finite too (the name "gcPercentGoal" notwithstanding)
         goal, last = self.heap_goal(), self.last_heap_goal
-        if last == 0 or goal == U64MAX or self.gcpercent < 0:
+        if last == 0 or goal >= U64MAX:
             self.scav_gc_goal = U64MAX
             return
         g = int(self.last_heap_inuse * (goal / last))
