@@ -155,7 +155,7 @@ class Workload:
                         gk = max(ak - max(lk, 0.0), 0.0)
                         t_rec += dk
                         if now is not None and ALIGN_TIME:
-                            dk = max(t_rec - now(), min(dk, 1e-3), 1e-4) if dk > 0 else dk
+                            dk = max(t_rec - now(), 0.25 * dk) if dk > 0 else dk
                         if gk >= churn_size and dk > 0:
                             go.churn(gk / dk, churn_size, dk, touch=touch)
                         elif gk >= churn_size:
