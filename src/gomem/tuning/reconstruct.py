@@ -370,6 +370,8 @@ def _segments(st: Step, mt: np.ndarray, ma: np.ndarray, heap0_end: float) -> lis
         rate = np.where(dt > 0, alloc / np.maximum(dt, 1e-9), 0.0)
         med = float(np.median(rate[dt > 0])) if (dt > 0).any() else 0.0
         excess = np.where(rate >= 3 * med, np.minimum(np.maximum(rate - med, 0.0) * dt, alloc), 0.0)
+        excess[-1] = 0.0  # the last piece is estimated from heap0, not sampled
+        excess = np.where(excess >= max(8 * MiB, 0.1 * -dl), excess, 0.0)
         built = float(excess.sum())
         if BUILD_THEN_DROP and built >= max(8 * MiB, 0.1 * -dl) and (excess > 0).any():
             live = excess.copy()
