@@ -36,11 +36,13 @@ class SamplingLoop:
 
     def run(self, tick: Callable[[float], bool], *, stop: Callable[[], bool] = lambda: False,
             idle: Callable[[], None] = lambda: None, until: float | None = None,
-            delay_first: bool = False) -> LoopStats:
+            delay_first: bool = False, idle_every_s: float = 0.0) -> LoopStats:
         """Call ``tick(now)`` every interval until it returns False, ``stop()`` is true or the
         clock reaches ``until``. The first tick is immediate, or one interval away with
-        ``delay_first`` (when the caller has just sampled)."""
+        ``delay_first`` (when the caller has just sampled). ``idle()`` runs at most every
+        ``idle_every_s`` (0: after every tick and long sleep)."""
         start = self.clock() + (self.interval_s if delay_first else 0.0)
+        next_idle = start
         k = 0
         while True:
             if stop():
@@ -60,12 +62,16 @@ class SamplingLoop:
                 k_next = max(k + 1, int((after - start) / self.interval_s) + 1)
                 self.stats.skipped += k_next - (k + 1)
                 k = k_next
-                idle()
+                if after >= next_idle:
+                    idle()
+                    next_idle = after + idle_every_s
                 continue
             wait = min(due - now, self.max_sleep_s)
             if until is not None:
                 wait = min(wait, max(0.0, until - now))
             self.sleep(wait)
-            if due - self.clock() > 0:
+            t = self.clock()
+            if due - t > 0 and t >= next_idle:
                 idle()
+                next_idle = t + idle_every_s
         return self.stats

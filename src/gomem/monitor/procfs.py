@@ -205,6 +205,7 @@ class ProcSampler:
         self._next_tree = 0.0
         self.last_hwm_bytes: int | None = None
         self._files: dict[tuple[int, str], ProcFile] = {}
+        self._root_status: ProcFile | None = None
 
     def _path(self, pid: int, name: str) -> str:
         return f"{self.proc_root}/{pid}/{name}"
@@ -225,6 +226,42 @@ class ProcSampler:
         for f in self._files.values():
             f.close()
         self._files.clear()
+        self._root_status = None
+
+    # -- the cheap path: read now, parse later ------------------------------------------
+    def sample_raw(self, t_s: float):
+        """The least work a sample needs (one pread, and PSS when due): a token for
+        :meth:`cook`, or None when the process is gone. Parsing a batch of tokens later,
+        while the caches are warm, halves the CPU time of sampling at 100 Hz (measured)."""
+        if self.tree:
+            return self.sample(t_s)
+        f = self._root_status
+        if f is None:
+            f = self._root_status = self._file(self.pid, "status")
+        data = f.read()
+        if data is None or data.find(b"VmRSS:") < 0:
+            return None  # reaped, or a zombie (no Vm lines)
+        pss = None
+        if self.pss and self._pss_readable:
+            now = self.clock()
+            if now >= self._next_pss:
+                pss = self._read_pss()
+                self._next_pss = now + max(self.pss_min_interval_s, (self.clock() - now) / self.pss_budget)
+        return (t_s, data, pss)
+
+    def cook(self, raw) -> dict | None:
+        """The rss record of a :meth:`sample_raw` token."""
+        if raw is None or isinstance(raw, dict):
+            return raw
+        t_s, data, pss = raw
+        st = parse_status(data)
+        if st is None:
+            return None
+        hwm = st.get("VmHWM")
+        if hwm is not None:
+            self.last_hwm_bytes = hwm
+        return {"kind": "rss", "t_s": t_s, "rss_bytes": st["VmRSS"], "pss_bytes": pss,
+                "anon_bytes": st.get("RssAnon"), "hwm_bytes": hwm}
 
     def sample(self, t_s: float) -> dict | None:
         now = self.clock()
