@@ -18,6 +18,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CASES = {
     "seed": ["--go", "1.15", "--gomaxprocs", "8", "--godebug", "gctrace=1"],
     "seedfix": ["--go", "1.27", "--gomaxprocs", "2", "--godebug", "gctrace=1"],
+    "seedvariant": ["--go", "1.15", "--gomaxprocs", "8", "--godebug", "gctrace=1"],
     "service": ["--go", "1.27", "--gomaxprocs", "2", "--godebug", "gctrace=1"],
     "batch": ["--go", "1.21", "--gomaxprocs", "2", "--godebug", "gctrace=1"],
     "spike": ["--go", "1.27", "--gomaxprocs", "2", "--godebug", "gctrace=1,scavtrace=1"],

@@ -85,3 +85,14 @@ def test_cli_runs_as_a_process():
     assert p.returncode == 0, p.stderr
     assert len(p.stdout.splitlines()) == 10 and p.stdout.startswith("env: , sys: 1027 MB")
     assert p.stderr == ""  # no gctrace without GODEBUG=gctrace=1
+
+
+def test_seed_earlier_variant_on_go115_matches_seed_txt(capsys, shared_dir):
+    """seed.txt's first output (1.6 GB objects: HeapSys 1599, 3135, 4671, 6207 MB), all ten
+    lines exactly: 1.15's whole-arena growth, first fit and the pacer together."""
+    rc = cli_main(["sim", str(REPO / "examples" / "seedvariant.py"), "--go", "1.15", "--gomaxprocs", "8"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    real = [ln for ln in (shared_dir / "reference" / "seed.txt").read_text().splitlines() if ln.startswith("sys: ")]
+    assert len(real) == 10
+    assert out.splitlines() == real

@@ -79,7 +79,7 @@ class Run:
     """A contiguous run of spans of one span class (or equal large objects)."""
 
     __slots__ = ("key", "elem", "sp", "per", "start", "nspans", "nalloc", "nlive", "nmark", "ptr", "res",
-                 "touch", "large")
+                 "touch", "large", "pinned")
 
     def __init__(self, key, elem, sp, per, start, nspans, ptr, res, touch, large):
         self.key = key
@@ -95,6 +95,7 @@ class Run:
         self.res = res  # resident pages
         self.touch = touch
         self.large = large
+        self.pinned = False  # the runtime's own partly used spans: never trimmed by the sweep
 
     @property
     def cap(self) -> int:
@@ -294,6 +295,8 @@ class Runtime:
         # (corpus 1.27 seed: HeapInuse - HeapAlloc ~ 215 KiB at start)
         spec = AllocSpec(size=128, pointers=True)
         self._alloc_objects(spec, 520, live=True, handle_pieces=[], count_stats=True, reserve_spans=35)
+        for r in self.runs:
+            r.pinned = True  # objects of many size classes in reality: these spans stay in use
         # some init garbage freed by an early sweep: 8 free, unscavenged pages
         pcs = self.heap.place(1, 8)
         for start, k, scav, res, dirty in pcs:
@@ -1177,7 +1180,7 @@ class Runtime:
                 self.nspans_total -= r.nspans
                 continue
             need = -(-r.nalloc // r.per)
-            if need < r.nspans:
+            if need < r.nspans and not r.pinned:
                 fp = (r.nspans - need) * r.sp
                 fres = r.res * fp // r.npages
                 heap.free(r.start + need * r.sp, fp, fres, self.num_gc)
