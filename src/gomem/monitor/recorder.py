@@ -60,7 +60,9 @@ class Recorder:
             raise UsageError(f"cannot create the run directory {self.dir}: {e.strerror or e}") from e
         self.meta = {**FORMAT, **meta}
         write_json_atomic(self.dir / "meta.json", self.meta)
-        self._lock = threading.Lock()
+        # reentrant: a signal handler (forwarded_signal event) may write while the main thread
+        # holds the lock
+        self._lock = threading.RLock()
         self._files = {name: open(self.dir / name, "ab") for name in FILES}
         self._files["rss.csv"].write((",".join(RSS_COLUMNS) + "\n").encode())
         self.flush_interval_s = flush_interval_s

@@ -434,7 +434,11 @@ def run(cfg: RunConfig, *, on_start: Callable[[Path], None] | None = None,
 def _run_child(cfg, exe, env, rec, tally, meta, settings, limit, cg, oom_before, out, err,
                same_group, state, deliver, on_start, clock) -> RunResult:
     if on_start is not None:
-        on_start(rec.dir)
+        try:
+            on_start(rec.dir)
+        except BaseException:
+            rec.close()
+            raise
     # everything that takes time is made before the start, so the first sample is immediate
     t0_box = [clock()]
     lines = StderrLines(rec, tally, lambda: clock() - t0_box[0])
