@@ -177,10 +177,10 @@ def _report_unknown(sources: list[Source]) -> None:
         click.echo(f"  {path}:{ln}: {shown}", err=True)
 
 
-def _fast_records(src: Source, take_chunk: Callable[[bytes, Any, int], int | None],
+def _fast_records(src: Source, take_chunk: Callable[[bytes, Any, int], bool],
                   kinds: set[str] | None) -> Iterator[dict[str, Any]]:
     """Records of one file, where ``take_chunk(chunk, gctrace_parser, first_lineno)`` may take
-    whole chunks of plain gctrace lines (returning how many records it took, or None to leave
+    a whole chunk of plain gctrace lines, one record a line (returning True, or False to leave
     the chunk to the line parser); yields only the records of the chunks it left."""
     tp = src.text_parser()
     f = open_binary(src.path)
@@ -190,9 +190,8 @@ def _fast_records(src: Source, take_chunk: Callable[[bytes, Any, int], int | Non
         for chunk in iter_chunks(f):
             nlines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
             if allow and tp.idle():
-                took = take_chunk(chunk, tp.gc, lineno)
-                if took is not None:
-                    tp.formats["gctrace"] += took
+                if take_chunk(chunk, tp.gc, lineno):
+                    tp.formats["gctrace"] += nlines
                     tp.lines += nlines
                     lineno += nlines
                     continue
@@ -273,29 +272,28 @@ def command(paths: tuple[str, ...], fmt: str | None, as_json: bool, as_csv: bool
         else:
             out.write(b.decode())
 
-    def json_chunk(chunk: bytes, parser: Any, lineno: int) -> int | None:
+    def json_chunk(chunk: bytes, parser: Any, lineno: int) -> bool:
         out_bytes = fast_json_chunk(chunk, parser, lineno)
         if out_bytes is None:
-            return None
+            return False
         write_bytes(out_bytes)
-        return out_bytes.count(b"\n")
+        return True
 
-    def summary_chunk(chunk: bytes, parser: Any, lineno: int) -> int | None:
+    def summary_chunk(chunk: bytes, parser: Any, lineno: int) -> bool:
         fc = fast_chunk(chunk, parser, lineno)
         if fc is None or summary is None:
-            return None
+            return False
         summary.add_fast_gc(fc)
-        return fc.n
+        return True
 
-    def csv_chunk(chunk: bytes, parser: Any, lineno: int) -> int | None:
+    def csv_chunk(chunk: bytes, parser: Any, lineno: int) -> bool:
         out_bytes = fast_csv_chunk(chunk, parser, lineno)
         if out_bytes is None:
-            return None
+            return False
         if csv_writer is None:
             csv_header("gc", None)
-        out.flush()
         write_bytes(out_bytes)
-        return out_bytes.count(b"\n")
+        return True
 
     take = (json_chunk if as_json else csv_chunk if as_csv and kind_set == {"gc"} and CSV_COLUMNS == ("kind", *SCHEMAS["gc"])
             else summary_chunk if (summary is not None and builder is None) else None)
