@@ -29,7 +29,7 @@ import numpy as np
 
 from ..timeline import Timeline
 from ..units import GiB, MiB
-from .series import (GcSeries, MemSeries, argmax_finite, gc_series, main_process, mb, mem_series, nanmax, pct,
+from .series import (GcSeries, MemSeries, argmax_finite, gc_series, main_process, mb, mem_series, pct,
                      rss_series)
 from .trend import Trend, live_trend
 
