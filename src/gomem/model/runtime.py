@@ -450,9 +450,11 @@ class Runtime:
     def heap_goal_internal(self) -> tuple[int, int]:
         """runtime/mgcpacer.go heapGoalInternal (1.18+)."""
         goal = self.pct_goal
-        lim = self.memory_limit_heap_goal()
-        if lim < goal:
-            return lim, 0
+        # without a limit the limit goal is ~MaxInt64: it only matters under GOGC=off
+        if self.memory_limit < MAXINT64 or goal >= 1 << 62:
+            lim = self.memory_limit_heap_goal()
+            if lim < goal:
+                return lim, 0
         min_trigger = self.sweep_dist_min_trigger
         goal = max(goal, min_trigger)
         if self.triggered != U64MAX and goal < self.triggered + MIN_RUNWAY:
