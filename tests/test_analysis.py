@@ -213,3 +213,35 @@ def test_real_seed_and_its_fix():
     fixed = explain(corpus_run("seedfix"))  # a = nil first: nothing to drop
     assert not any(lv.name == "drop_reference" for lv in fixed.levers)
     assert fixed.peak["total_bytes"] == pytest.approx(e.peak["total_bytes"] / 2, rel=0.05)
+
+
+# -- properties -------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from gomem.analysis import VERDICTS  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 2000), st.integers(0, 2000), st.integers(0, 500), st.integers(0, 300)),
+                min_size=1, max_size=30),
+       st.lists(st.integers(1, 3000), min_size=0, max_size=20), st.booleans(), st.integers(0, 800),
+       st.sampled_from(["1.15", "1.27"]))
+def test_any_recording_gets_a_verdict_whose_parts_add_up(samples, lives, with_rss, extra_rss, go_version):
+    recs = paced_cycles([v * MiB for v in lives]) if lives else []
+    for i, (inuse, idle, released, other) in enumerate(samples):
+        heap_sys = (inuse + idle) * MiB
+        rel = min(released, idle) * MiB  # HeapReleased is part of HeapIdle
+        recs.append(ms_rec(i * 0.1, heap_sys, inuse * MiB, rel, heap_sys + other * MiB))
+        if with_rss:
+            recs.append({"kind": "rss", "t_s": i * 0.1, "process": 0,
+                         "rss_bytes": (inuse + other + extra_rss * (i % 2)) * MiB})
+    e = explain(Timeline.from_records(recs, meta={"go_version": go_version}))
+    assert e.verdict in VERDICTS
+    p = e.peak
+    parts = (p["live_heap_bytes"] + p["gc_headroom_bytes"] + p["idle_held_bytes"] + p["released_in_rss_bytes"]
+             + p["non_heap_bytes"])
+    assert parts == pytest.approx(p["total_bytes"], rel=1e-9, abs=1.0)
+    assert min(p["live_heap_bytes"], p["gc_headroom_bytes"], p["idle_held_bytes"], p["non_heap_bytes"]) >= 0
+    json.dumps(e.to_dict())
