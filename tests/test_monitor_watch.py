@@ -159,10 +159,11 @@ def test_watch_pid_until_it_exits_and_bad_targets(server, tmp_path):
 def test_cli_watch(server, tmp_path):
     port, pid, stop = server
     r = subprocess.run([sys.executable, "-m", "gomem.cli.main", "watch", f"127.0.0.1:{port}/debug/vars",
-                        "--out", str(tmp_path / "w"), "--duration", "1", "--hz", "5", "--json"],
+                        "--out", str(tmp_path / "w"), "--duration", "1", "--hz", "5", "--json", "--dashboard"],
                        capture_output=True, text=True, timeout=60)
     stop()
     assert r.returncode == 0, r.stderr
+    assert "gomem: dashboard at http://127.0.0.1:" in r.stderr
     s = json.loads(r.stdout)
     assert s["target_kind"] == "expvar" and s["memstats_samples"] >= 4
     assert s == json.loads((tmp_path / "w/summary.json").read_text())

@@ -42,28 +42,40 @@ def command(out_dir, hz, tree, gogc, memlimit, godebug, quiet_gc, dashboard, hos
         cmd = cmd[1:]
     if not cmd:
         raise UsageError("no command to run: gomem run [options] -- CMD ARGS...")
-    server = None
-
-    def on_start(run_dir: Path) -> None:
-        nonlocal server
-        if dashboard:
-            from .. import web  # lazily: only with --dashboard
-
-            serve = getattr(web, "serve", None)
-            if serve is None:
-                raise UsageError("--dashboard: this gomem has no live dashboard (gomem.web.serve)")
-            server = serve(run_dir, host=host, port=port, live=True)
-            click.echo(f"gomem: dashboard at {server.url}", err=True)
-
+    dash = Dashboard(dashboard, host, port)
     cfg = RunConfig(cmd=cmd, out_dir=out_dir, hz=hz, tree=tree, gogc=gogc, memlimit=memlimit,
                     godebug=godebug, quiet_gc=quiet_gc)
     try:
-        result = run(cfg, on_start=on_start)
+        result = run(cfg, on_start=dash.start)
     finally:
-        if server is not None:
-            server.close()
+        dash.close()
     _print_summary(result.summary, as_json, render, "gomem run")
     return result.exit_status
+
+
+class Dashboard:
+    """``--dashboard``: serve the live dashboard of the run directory while it is recorded
+    (``gomem.web.serve(run_dir, host=..., port=..., live=True)``, imported only then)."""
+
+    def __init__(self, enabled: bool, host: str, port: int):
+        self.enabled, self.host, self.port = enabled, host, port
+        self.server = None
+
+    def start(self, run_dir: Path) -> None:
+        if not self.enabled:
+            return
+        from .. import web
+
+        serve = getattr(web, "serve", None)
+        if serve is None:
+            raise UsageError("--dashboard: this gomem has no live dashboard (gomem.web.serve)")
+        self.server = serve(run_dir, host=self.host, port=self.port, live=True)
+        click.echo(f"gomem: dashboard at {self.server.url}", err=True)
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            self.server = None
 
 
 def _print_summary(summary, as_json, render, title):
