@@ -294,3 +294,33 @@ def test_dashboard_serves_while_the_child_runs(prog, tmp_path):
         p.communicate(timeout=30)
     assert p.returncode == 3  # grow's answer to SIGTERM, forwarded
     assert json.loads((tmp_path / "r/summary.json").read_text())["exit_code"] == 3
+
+
+def test_go_run_is_watched_as_a_tree_and_its_childs_death_reported(go127, tmp_path):
+    """The seed's way: `go run .`. The go command runs the program as its child (so gomem
+    samples the tree), traces its own GCs first (so num_gc counts the program's), and says
+    "signal: killed" when the program is killed (the OOM killer's way)."""
+    from gomem import toolchains
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "go.mod").write_text("module prog\n\ngo 1.19\n")
+    (src / "main.go").write_text((GOPROGS / "grow.go").read_text())
+    env = {**toolchains.go_env(go127), "PATH": f"{go127.parent}:{os.environ['PATH']}"}
+    out = tmp_path / "run"
+    p = subprocess.Popen([*GOMEM, "run", "--out", str(out), "--quiet-gc", "--", "go", "run", "."], cwd=src,
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    line = p.stdout.readline().decode()
+    assert line.startswith("ready "), (line, p.stderr.read() if p.poll() is not None else "")
+    time.sleep(1.2)
+    os.kill(int(line.split()[1]), signal.SIGKILL)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 1, err.decode()  # go run's exit status when its child was killed
+    assert b"sampling the process tree" in err
+    s = json.loads((out / "summary.json").read_text())
+    assert s["tree"] is True and s["exit_code"] == 1
+    assert s["child_signal"] == "killed" and "its child was killed" in s["ended"]
+    assert s["peak_rss_bytes"] > 100 << 20  # the program's live set, through the tree
+    stderr = (out / "stderr.log").read_bytes()
+    last_run = stderr[stderr.rfind(b"gc 1 @"):]
+    assert s["num_gc"] == len(GC_LINE.findall(last_run)) > 0

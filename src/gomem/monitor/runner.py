@@ -26,7 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
@@ -137,6 +137,10 @@ def settings_of(env: dict[str, str]) -> dict[str, Any]:
         procs = os.cpu_count() or 1
     return {"gogc": _parse_gogc(env.get("GOGC")), "memory_limit_bytes": limit,
             "gomaxprocs": procs, "godebug": env.get("GODEBUG", "")}
+
+
+def is_go_run(cmd: list[str]) -> bool:
+    return len(cmd) >= 2 and os.path.basename(cmd[0]) == "go" and cmd[1] == "run"
 
 
 def resolve_command(cmd: list[str], env: dict[str, str]) -> str:
@@ -359,6 +363,11 @@ def run(cfg: RunConfig, *, on_start: Callable[[Path], None] | None = None,
         clock: Callable[[], float] = time.monotonic) -> RunResult:
     if not (0 < cfg.hz <= 1000):
         raise UsageError(f"--hz {cfg.hz}: expected a rate between 0 and 1000 samples per second")
+    if not cfg.tree and is_go_run(cfg.cmd):
+        # `go run` builds, then runs the program as its child: the memory to watch is the tree's
+        cfg = replace(cfg, tree=True)
+        (cfg.stderr or sys.stderr.buffer).write(b"gomem: `go run` runs the program as its child: "
+                                                b"sampling the process tree (--tree)\n")
     base_env = dict(os.environ if cfg.env is None else cfg.env)
     env = go_env(base_env, gogc=cfg.gogc, memlimit=cfg.memlimit, godebug=cfg.godebug)
     exe = resolve_command(list(cfg.cmd), env)

@@ -31,6 +31,8 @@ class Tally:
         self.peak_pss_bytes: int | None = None
         self.peak_anon_bytes: int | None = None
         self.gc_lines = 0
+        self.gc_by_process: dict[int, int] = {}  # gctrace lines per process run (go run: 2)
+        self.child_signal: str | None = None  # "signal: killed" from go run / os/exec
         self.peak_heap_bytes: int | None = None  # from gctrace: max(heap_start, heap_end)
         self.peak_heap_goal_bytes: int | None = None
         self.gc_cpu_percent: float | None = None
@@ -64,6 +66,8 @@ class Tally:
             self.peak_anon_bytes = self._max(self.peak_anon_bytes, rec.get("anon_bytes"))
         elif kind == "gc":
             self.gc_lines += 1
+            proc = rec.get("process") or 0
+            self.gc_by_process[proc] = self.gc_by_process.get(proc, 0) + 1
             self.peak_heap_bytes = self._max(self.peak_heap_bytes, rec.get("heap_start_bytes"))
             self.peak_heap_bytes = self._max(self.peak_heap_bytes, rec.get("heap_end_bytes"))
             self.peak_heap_goal_bytes = self._max(self.peak_heap_goal_bytes, rec.get("heap_goal_bytes"))
@@ -87,12 +91,15 @@ class Tally:
                 self.fatal = rec.get("text")
             if rec.get("name") == "panic" and self.panic is None:
                 self.panic = rec.get("text")
+            if rec.get("name") == "signal" and rec.get("value") is None and rec.get("text"):
+                self.child_signal = rec.get("text")  # a line on stderr, not gomem's own event
 
     def summary(self, **end: Any) -> dict[str, Any]:
         """The summary.json dict; ``end`` adds how it ended (exit_code, signal, duration_s,
         memory_limit_bytes, oom_kill, out_dir, cmd, ...)."""
         if self.gc_lines:
-            num_gc = self.gc_lines
+            # the last process's GCs: with `go run` the go command's own come first
+            num_gc = self.gc_by_process[max(self.gc_by_process)]
         elif self.ms_num_gc is not None:
             num_gc = self.ms_num_gc
         else:
@@ -113,6 +120,8 @@ class Tally:
             "peak_heap_retained_bytes": self.ms_peak_heap_retained_bytes,
             "num_gc": num_gc,
             "gctrace_lines": self.gc_lines,
+            "gc_processes": len(self.gc_by_process),
+            "child_signal": self.child_signal,
             "forced_gcs": self.forced_gcs,
             "gc_cpu_percent": gc_cpu,
             "samples": self.samples,
@@ -142,6 +151,8 @@ def how_it_ended(s: Mapping[str, Any]) -> str:
             parts.append("(the cgroup's oom_kill count rose during the run)")
     elif s.get("stopped"):
         parts.append(str(s["stopped"]))
+    if s.get("child_signal"):
+        parts.append(f"- its child was killed (signal: {s['child_signal']})")
     if s.get("go_out_of_memory"):
         parts.append("- Go: fatal error: runtime: out of memory")
     elif s.get("go_fatal"):
