@@ -211,3 +211,15 @@ def test_explain_reads_a_saved_timeline(shared_dir, tmp_path, capsys):
     assert rc == 0, err
     d = json.loads(out)
     assert d["verdict"] == "gc_headroom" and d["peak"]["live_heap_bytes"] == pytest.approx(2 * GiB, rel=0.01)
+
+
+def test_explain_predict_replays_the_levers(shared_dir, capsys):
+    base = shared_dir / "corpus" / "go1.27" / "seed" / "base"
+    rc, out, err = run_cli(capsys, "explain", str(base), "--predict", "--json")
+    assert rc == 0, err
+    d = json.loads(out)
+    modelled = [lv for lv in d["levers"] if "model" in lv]
+    assert {lv["setting"] for lv in modelled} >= {"GOGC=50", "GOMEMLIMIT=3GiB"}
+    for lv in modelled:  # the formula and the model agree on the seed: the heap steps by 1 GiB objects
+        assert lv["model"]["peak_memory_bytes"] == pytest.approx(lv["peak_bytes"], rel=0.02)
+    assert "drop_reference" in {lv["name"] for lv in d["levers"]}

@@ -608,12 +608,28 @@ def _levers(verdict: str, total: float, live: float, headroom: float, idle: floa
         out.append(Lever("fix_leak", "find and release what keeps growing", None, None, None,
                          f"at {trend.rate_bytes_per_s / MiB:.2f} MiB/s the live heap alone will keep raising the "
                          "peak; GOMEMLIMIT makes the GC run harder as it nears the limit, then it is exceeded."))
+    def granular(peak2: float) -> float:
+        """With a heap of large objects of size S the heap moves in steps of S: the allocation that
+        crosses the trigger completes before the GC can free anything (malloc.go mallocgc ->
+        gcStart), so the heap in use peaks at live + a whole number (≥ 1) of objects."""
+        if repl is None:
+            return peak2
+        s = repl.object_bytes
+        heap2 = peak2 - base + live  # the heap in use at the new peak
+        steps = max(1, math.ceil((heap2 - live) / s - 1e-6))
+        return base - live + live + steps * s
+
+    last_peak = math.inf
     if headroom > 0.05 * total and gogc is not None and gogc > 0:
         for g2 in (gogc / 2, gogc / 4) if gogc >= 50 else (gogc / 2,):
             g2 = max(10.0, round(g2))
             peak2 = base + headroom * g2 / gogc
             if limited:  # the limit, not GOGC, sets the headroom now: GOGC only helps below it
                 peak2 = min(total, base + live * g2 / 100)
+            peak2 = granular(peak2)
+            if peak2 >= min(last_peak, total * 0.99):
+                break  # a lower GOGC would not lower the peak any further
+            last_peak = peak2
             cpu2 = cpu * gogc / g2 if math.isfinite(cpu) else math.nan
             out.append(Lever("gogc", f"GOGC={g2:g}", peak2, peak2 - total, cpu2,
                              f"the headroom above the live heap shrinks to {g2:g}% of it; about {gogc / g2:.0f}× "
@@ -626,16 +642,18 @@ def _levers(verdict: str, total: float, live: float, headroom: float, idle: floa
         target = round((base + headroom / 2) / grid) * grid
         floor = (live + non_heap) * 1.25
         target = max(target, _round_up(floor, 16 * MiB))
-        if target < total * 0.97 and (lim is None or target < lim):
+        # the heap steps by whole objects: the allocation that crosses the limit's goal completes
+        peak_lim = max(target, granular(target)) if repl is not None else target
+        if peak_lim < total * 0.97 and (lim is None or target < lim):
             head2 = max(target - base, 1.0)
             cpu2 = cpu * headroom / head2 if math.isfinite(cpu) else math.nan
             setting = "GOMEMLIMIT=" + (f"{target / GiB:g}GiB" if target % GiB == 0 else f"{int(target // MiB)}MiB")
-            out.append(Lever("memory_limit", setting, target, target - total, cpu2,
+            out.append(Lever("memory_limit", setting, peak_lim, peak_lim - total, cpu2,
                              "the GC runs when the memory held nears the limit instead of at the GOGC goal; keep it "
                              "well above the live heap plus non-heap memory, or the GC runs back to back (GC CPU is "
                              "then capped at about 50% and the limit is exceeded)."))
             if verdict != "leak":
-                out.append(Lever("gogc_off_memory_limit", f"GOGC=off {setting}", target, target - total,
+                out.append(Lever("gogc_off_memory_limit", f"GOGC=off {setting}", peak_lim, peak_lim - total,
                                cpu * headroom / max(target - base, 1.0) if math.isfinite(cpu) else math.nan,
                                "no GC until the limit: the fewest cycles for this peak, but no safety margin if the "
                                "live heap grows."))
