@@ -19,8 +19,17 @@ The workload is a list of :class:`Step` (one per interval between cycles): how m
 allocated, how the live heap moved, and whether the interval ended in a forced GC. Its
 :meth:`Workload.program` replays the steps against the model's API: the live heap is built with
 ``go.build_live`` in chunks and dropped chunk by chunk, the rest of the allocation is garbage
-made by ``go.churn``. The seed's pattern (a large object replacing an equal one that is still
-referenced) is replayed as it happens: ``go.globals.<slot> = go.make(size)``.
+made by ``go.churn``. Within an interval, MemStats say when the allocation happened (the
+replay follows it piece by piece) and a rising live heap goes where allocation was fastest.
+Goroutine stacks follow StackInuse (parked goroutines started and ended), and the share of them
+the GC scans comes from the goals. A heap made of large objects of one size, replaced one by one
+(the seed: ``a = make([]byte, 1 GiB)`` with the old one still referenced; or the fix, ``a = nil``
+first), is replayed as it happens: ``go.globals.<slot> = go.make(size)``, because such a heap
+moves in steps of a whole object and a GOGC or limit change acts on those steps.
+
+Tried and left off (bench_accuracy.py was worse with them): pulling the replay back onto the
+recording's clock when building took longer (ALIGN_TIME), and replaying an allocation spurt in
+an interval whose live heap falls as a build followed by a drop (BUILD_THEN_DROP).
 """
 
 from __future__ import annotations
@@ -286,11 +295,6 @@ class _Clock:
         while self.t >= self.next:
             self.go.free_os_memory()
             self.next += self.every
-
-
-def _park(go: Any) -> None:
-    """A goroutine that only holds its stack."""
-    return None
 
 
 def _fin(x: float, default: float = 0.0) -> float:
