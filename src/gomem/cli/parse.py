@@ -4,7 +4,6 @@ CSVs, run directories, saved Timelines) and print records, a summary, or save a 
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 import sys
@@ -353,4 +352,4 @@ def command(paths: tuple[str, ...], fmt: str | None, as_json: bool, as_csv: bool
     return 130 if interrupted else 0
 
 
-__all__ = ["command", "json_line", "Summary", "io"]
+__all__ = ["command", "json_line", "Summary"]

@@ -13,6 +13,7 @@ RSS CSVs, gomem run directories and the shared corpus's, and saved Timelines (``
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -80,7 +81,7 @@ class Source:
         try:
             yield from tp.iter(iter_lines(f, self.follow))
         finally:
-            if f is not getattr(__import__("sys").stdin, "buffer", None):
+            if f is not getattr(sys.stdin, "buffer", None):
                 f.close()
         self.collect(tp)
 

@@ -4,7 +4,6 @@ or chunks of bytes, in bounded memory, optionally following a growing file."""
 from __future__ import annotations
 
 import gzip
-import io
 import os
 import sys
 import time
@@ -187,4 +186,4 @@ def is_npz(path: str | Path) -> bool:
 
 
 __all__ = ["Follow", "open_binary", "iter_lines", "iter_chunks", "lines_of_chunk", "read_text", "kind_of_path",
-           "MAX_LINE", "CHUNK", "io"]
+           "MAX_LINE", "CHUNK"]
