@@ -213,6 +213,27 @@ def main() -> int:
             summary.add_row(f"{corp}: {name}", goal, f"{k}/{n} = {100 * k / max(n, 1):.0f}%",
                             f"{pk}/{pn} = {100 * pk / max(pn, 1):.0f}%" if pn else "-")
     con.print(summary)
+    # the floor under any prediction: the same program and settings, run twice
+    rep_root = REPO / "corpus" / "repeat"
+    reps = []
+    if rep_root.is_dir():
+        for d in sorted(rep_root.glob("go1.*/*/base")):
+            first = REPO / "corpus" / d.relative_to(rep_root)
+            if (d / "summary.json").exists() and (first / "summary.json").exists():
+                a, b = measured(first), measured(d)
+                reps.append((d.parts[-3], d.parts[-2], err(b["peak_memory_bytes"], a["peak_memory_bytes"]),
+                             err(b["num_gc"], a["num_gc"])))
+    if reps:
+        rt = Table(title="run to run: the base run recorded twice (corpus/repeat)", show_edge=False)
+        for c in ("go", "workload", "peak: 2nd vs 1st", "NumGC: 2nd vs 1st"):
+            rt.add_column(c)
+        for g, w, pe, ge in reps:
+            rt.add_row(g.removeprefix("go"), w, f"{100 * pe:+.1f}%", f"{100 * ge:+.1f}%")
+        con.print(rt)
+        n = len(reps)
+        con.print(f"two real runs: peak within 3% in {sum(abs(x[2]) <= 0.03 for x in reps)}/{n}, within 10% in "
+                  f"{sum(abs(x[2]) <= 0.10 for x in reps)}/{n}; NumGC within 25% in "
+                  f"{sum(abs(x[3]) <= 0.25 for x in reps)}/{n}")
     misses: dict[str, list[str]] = {}
     for r in rows:
         lim = 0.03 if r["identity"] else 0.10
