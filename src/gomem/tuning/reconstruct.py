@@ -20,7 +20,8 @@ allocated, how the live heap moved, and whether the interval ended in a forced G
 :meth:`Workload.program` replays the steps against the model's API: the live heap is built with
 ``go.build_live`` in chunks and dropped chunk by chunk, the rest of the allocation is garbage
 made by ``go.churn``. Within an interval, MemStats say when the allocation happened (the
-replay follows it piece by piece) and a rising live heap goes where allocation was fastest.
+replay follows it piece by piece), a rising live heap goes where allocation was fastest, and a
+falling one drops at once in the middle of the interval (a variable set to nil).
 Goroutine stacks follow StackInuse (parked goroutines started and ended), and the share of them
 the GC scans comes from the goals. A heap made of large objects of one size, replaced one by one
 (the seed: ``a = make([]byte, 1 GiB)`` with the old one still referenced; or the fix, ``a = nil``
@@ -59,6 +60,8 @@ ALIGN_TIME = False
 #: within an interval whose live heap falls, replay a spurt of allocation as a build followed
 #: by the drop (off: it made the corpus predictions worse, see bench_accuracy)
 BUILD_THEN_DROP = False
+#: a falling live heap drops at once in the middle of the interval (else: spread evenly)
+DROP_AT_ONCE = True
 #: StackInuse of a program with a few goroutines (the corpus: 256-352 KiB); only stacks beyond
 #: it are replayed as goroutines
 BASE_STACKS_BYTES = 352 * KiB
@@ -186,8 +189,11 @@ class Workload:
                 sub = int(min(MAX_SUBSTEPS, max(1, math.ceil(d / 0.05)),
                               max(1, math.ceil(abs(st.live_end_bytes - st.live_start_bytes) / chunk))))
                 g = st.garbage_bytes
+                falls = DROP_AT_ONCE and st.live_end_bytes < st.live_start_bytes
                 for k in range(sub):
                     target = st.live_start_bytes + (st.live_end_bytes - st.live_start_bytes) * (k + 1) / sub
+                    if falls:
+                        target = st.live_end_bytes if k + 1 >= (sub + 1) // 2 else st.live_start_bytes
                     gk = g / sub
                     dk = d / sub
                     if gk >= churn_size:
@@ -385,6 +391,13 @@ def _segments(st: Step, mt: np.ndarray, ma: np.ndarray, heap0_end: float) -> lis
             k = int(min(np.searchsorted(np.cumsum(dt), t_drop), len(dt) - 1))
             k = max(k, last_fast)
             live[k] -= built - dl  # ends at live_end: everything built plus -dl dropped
+        elif DROP_AT_ONCE:
+            # a live set is dropped at once (a variable set to nil), at an unknown moment: the
+            # middle of the interval. Spread out, it would hand the GCs of a faster-cycling
+            # replay a staircase of live heaps the program never had.
+            k = int(min(np.searchsorted(np.cumsum(dt), dt.sum() / 2), len(dt) - 1))
+            live = np.zeros(len(dt))
+            live[k] = dl
         else:
             live = dt / dt.sum() * dl
     return [(float(a), float(b), float(c)) for a, b, c in zip(dt, alloc, live)]
