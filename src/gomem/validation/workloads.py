@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Callable
 
+from ..model import Handle
 from ..units import MiB
 
 
@@ -71,14 +72,33 @@ def spike(go, scale=1.0, time_scale=1.0):
     e.churn(10, 1024, 4)
 
 
+SPAWN_S_PER_GOROUTINE = 7e-6
+SUDOG_BYTES = 96
+
+
 def goroutines(go, scale=1.0, time_scale=1.0):
     e = _Env(go, scale, time_scale)
     n = int(20000 * scale)
     # main.go: deep(24, ...) parks 24 frames of ~0.5 KiB deep (~12 KiB used): the stack
     # grows 8 -> 16 KiB (runtime/stack.go, newstack doubles it)
-    gs = go.go(None, stack_bytes=16 * 1024, count=n, used_bytes=12 * 1024)
+    # Spawning is not instant: each new goroutine recurses and copies its stack three times
+    # (2 -> 4 -> 8 -> 16 KiB), ~7 us each on the recording machine (corpus go1.27 goroutines
+    # gogc200: the first GC @0.074s saw 151 of 312 MB of stacks), so the first GC cycles
+    # start mid-spawn; spawn in 40 batches over that time.
+    batches, gs = 40, []
+    for i in range(batches):
+        k = n * (i + 1) // batches - n * i // batches
+        gs.append(go.go(None, stack_bytes=16 * 1024, count=k, used_bytes=12 * 1024))
+        # each parks in <-ch on a sudog from the heap (runtime/chan.go chanrecv ->
+        # acquireSudog -> new(sudog): 88 bytes, size class 96, pointerful)
+        gs.append(go.make(SUDOG_BYTES, pointers=True, count=k))
+        go.sleep(k * SPAWN_S_PER_GOROUTINE)
     e.churn(200, 1024, 3)
-    gs.exit()
+    for g in gs:
+        if isinstance(g, Handle):
+            go.drop(g)
+        else:
+            g.exit()
     e.churn(200, 1024, 2)
 
 
