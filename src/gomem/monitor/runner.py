@@ -30,6 +30,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
+import psutil
+
 from ..errors import GomemError, UsageError
 from ..traces.gctrace import GctraceParser  # imported here, not after the start: no delay then
 from ..units import MAX_INT64, parse_size
@@ -137,6 +139,14 @@ def settings_of(env: dict[str, str]) -> dict[str, Any]:
         procs = os.cpu_count() or 1
     return {"gogc": _parse_gogc(env.get("GOGC")), "memory_limit_bytes": limit,
             "gomaxprocs": procs, "godebug": env.get("GODEBUG", "")}
+
+
+def mem_total_bytes() -> int | None:
+    """The machine's RAM (what bounds a program when no cgroup limit does)."""
+    try:
+        return int(psutil.virtual_memory().total)
+    except (psutil.Error, OSError):
+        return None
 
 
 def is_go_run(cmd: list[str]) -> bool:
@@ -384,7 +394,7 @@ def run(cfg: RunConfig, *, on_start: Callable[[Path], None] | None = None,
         "cmd": list(cfg.cmd), "executable": os.path.abspath(exe),
         "env": {k: env[k] for k in GO_ENV_KEYS if k in env},
         "settings": settings, "go_version": _minor(go_version), "go_version_full": go_version,
-        "memory_limit_bytes": limit, "container_limit_bytes": limit,
+        "memory_limit_bytes": limit, "container_limit_bytes": limit, "mem_total_bytes": mem_total_bytes(),
         "cgroup": cg.to_dict(), "hz": cfg.hz, "tree": cfg.tree,
         "start_unix_s": None, "pid": None, "source": "gomem run",
     }
@@ -543,7 +553,7 @@ def _run_child(cfg, exe, env, rec, tally, meta, settings, limit, cg, oom_before,
         oom_kill=oom, oom_kill_count=(oom_after - oom_before) if oom else 0,
         pid=child.pid, cmd=list(cfg.cmd), out_dir=str(rec.dir), start_unix_s=start_unix,
         go_version=meta["go_version"], go_version_full=meta["go_version_full"], hz=cfg.hz,
-        tree=cfg.tree, skipped_samples=loop.stats.skipped,
+        tree=cfg.tree, skipped_samples=loop.stats.skipped, mem_total_bytes=meta["mem_total_bytes"],
         gctrace_expected=meta["go_version"] is not None,  # a non-Go program: num_gc None, not 0
     )
     rec.close(summary)

@@ -191,7 +191,12 @@ def render(s: Mapping[str, Any], title: str = "gomem run"):
     if s.get("gc_cpu_percent") is not None:
         t.add_row("GC CPU", f"{s['gc_cpu_percent']:.1f}% of available CPU since start")
     lim = s.get("memory_limit_bytes")
-    t.add_row("memory limit", format_size(lim) + " (cgroup)" if lim is not None else "none (no cgroup limit)")
+    if lim is not None:
+        t.add_row("memory limit", format_size(lim) + " (cgroup)")
+    elif s.get("mem_total_bytes"):
+        t.add_row("memory limit", f"no cgroup limit (RAM {format_size(s['mem_total_bytes'])})")
+    else:
+        t.add_row("memory limit", "no cgroup limit")
     if s.get("gomemlimit_bytes") is not None:
         t.add_row("GOMEMLIMIT", format_size(s["gomemlimit_bytes"]))
     if s.get("duration_s") is not None:

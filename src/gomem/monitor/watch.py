@@ -40,6 +40,7 @@ from .cgroup import CgroupInfo
 from .loop import SamplingLoop
 from .procfs import ProcSampler, process_start_unix_s
 from .recorder import Recorder
+from .runner import mem_total_bytes
 from .summary import Tally
 
 
@@ -304,6 +305,7 @@ def watch(cfg: WatchConfig, *, on_start: Callable[[Path], None] | None = None,
             "t0_unix_s": source.t0_unix_s,
             "t_s_origin": "process start" if source.kind == "pid" else source.t_s_origin,
             "memory_limit_bytes": limit, "container_limit_bytes": limit, "cgroup": cg.to_dict(),
+            "mem_total_bytes": mem_total_bytes() if source.pid is not None else None,
             "settings": {}}
     rec = Recorder(out_dir, meta, flush_interval_s=cfg.flush_interval_s, clock=clock)
     tally = Tally()
@@ -371,7 +373,7 @@ def watch(cfg: WatchConfig, *, on_start: Callable[[Path], None] | None = None,
         exit_code=None, signal=None, stopped=why["stopped"], duration_s=round(duration, 6),
         memory_limit_bytes=limit, oom_kill=oom, target=cfg.target, target_kind=source.kind,
         out_dir=str(rec.dir), start_unix_s=start_unix, hz=hz, poll_errors=getattr(source, "errors", 0),
-        skipped_samples=loop.stats.skipped, **source.describe(),
+        skipped_samples=loop.stats.skipped, mem_total_bytes=meta["mem_total_bytes"], **source.describe(),
     )
     rec.close(summary)
     return WatchResult(summary, rec.dir, loop.stats)
