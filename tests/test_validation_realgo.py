@@ -54,3 +54,22 @@ def test_model_tracks_real_go(small_corpus, minor):
             if not row.ok[k]:
                 misses.append(f"{run.key} {k}: real {row.real[k]} model {row.model[k]} ({row.errors[k]:+.1%})")
     assert not misses, "model outside the targets:\n" + "\n".join(misses)
+
+
+def test_validate_record_records_then_compares(tmp_path, capsys, go127):
+    from gomem.cli.main import main as gomem_main
+
+    rc = gomem_main(["validate", "--record", "--corpus", str(tmp_path), "--go", "1.27",
+                     "--workload", "seedfix", "--setting", "gogc50", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    run = tmp_path / "go1.27" / "seedfix" / "gogc50"
+    assert sorted(p.name for p in run.iterdir()) == ["gctrace.log", "memstats.jsonl", "rss.csv", "summary.json"]
+    sm = json.loads((run / "summary.json").read_text())
+    assert sm["exit"] == 0 and sm["env"]["GOGC"] == "50" and sm["go_version"] == "1.27"
+    assert "gc 1 @" in (run / "gctrace.log").read_text()
+    [row] = out["rows"]
+    assert row["real"]["num_gc"] == sm["num_gc"] and row["model"] is not None
+    # the seed fixed at GOGC=50: two 256 MiB slices never coexist beyond one GC; HeapSys ~516 MiB
+    assert 500 * MiB < row["real"]["peak_heap_sys"] < 540 * MiB
+    assert row["within_target"]["peak_heap_sys"], row
