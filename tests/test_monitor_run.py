@@ -53,6 +53,8 @@ def test_peak_rss_matches_vmhwm_and_gc_count_matches_gctrace(prog, tmp_path, min
     numgc = int(re.search(r"NumGC (\d+)", stdout)[1])
     assert vmhwm > 150 << 20
     assert abs(s["peak_rss_bytes"] - vmhwm) <= 0.03 * vmhwm, (s["peak_rss_bytes"], vmhwm)
+    # and the kernel's own high-water mark, as last sampled, is the program's
+    assert abs(s["hwm_bytes"] - vmhwm) <= 0.01 * vmhwm, (s["hwm_bytes"], vmhwm)
     stderr = (out / "stderr.log").read_bytes()
     lines = len(GC_LINE.findall(stderr))
     assert lines == numgc > 0
