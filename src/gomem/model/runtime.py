@@ -60,10 +60,9 @@ SCAV_CPU_FRACTION = 0.01  # scavengePercent = 1
 SYSMAP_S_PER_BYTE = 1e-3 / GiB  # mmap/sysMap of new heap memory
 RUNTIME_INIT_S = 0.4e-3  # schedinit .. main.main
 BINARY_RSS_BYTES = 2 * MiB  # text and data of a small Go binary
-MSPAN_BYTES = 160
+MSPAN_BYTES = 160  # sizeof(mspan), fixalloc'ed from 16 KiB persistentalloc chunks
 G_STRUCT_BYTES = 440  # unsafe.Sizeof(runtime.g) on linux/amd64 (1.19-1.27: 400-450 B)
-GCBITS_BYTES_PER_SPAN = 24
-WORKBUF_BYTES = 2 * MiB  # sizeof(mspan), persistentalloc'ed in 16 KiB chunks (fixalloc)
+GCBITS_BYTES_PER_SPAN = 24  # gcBits arenas: alloc+mark bits, three generations
 
 
 @dataclass(frozen=True)
@@ -353,8 +352,8 @@ class Runtime:
         gcsys = max(0, self.p.nonheap_base_bytes - mspan - mcache - buck - other) \
             + self.p.nonheap_per_arena_bytes * self.heap.arenas
         # gcBits arenas: alloc and mark bitmaps, 8 B per 64 objects and span, three cycles'
-        # generations (runtime/mheap.go newMarkBits); GC work buffers once the GC has run
-        gcsys += nspans * GCBITS_BYTES_PER_SPAN + (WORKBUF_BYTES if self.num_gc else 0)
+        # generations (runtime/mheap.go newMarkBits). (GC work buffers come from heap pages.)
+        gcsys += nspans * GCBITS_BYTES_PER_SPAN
         return mspan, mcache, buck, gcsys, other
 
     @property
