@@ -45,6 +45,12 @@ def main(argv: list[str]) -> int:
     sim = sum(r["sim_wall_s"] for r in rows)
     real = sum((r["real"].get("duration_s") or 0) for r in rows)
     print(f"\nsummary: {json.dumps(data['summary'])}")
+    rep = data.get("repeat_rows", [])
+    if rep:
+        ok = lambda k: sum(bool(r["within_target"].get(k)) for r in rep)
+        print(f"real vs real (corpus/repeat, the same run recorded twice): {sum(r['passed'] for r in rep)}/{len(rep)} "
+              f"within all targets (peak HeapSys {ok('peak_heap_sys')}, peak Sys-Rel {ok('peak_heap_retained')}, "
+              f"NumGC {ok('num_gc')}, Released {ok('final_heap_released')})")
     print(f"model: {len(rows)} runs, {real:.0f} real seconds simulated in {sim:.1f} s "
           f"({real / sim if sim else float('nan'):.0f}x real time); whole command {wall:.1f} s")
     return 0
