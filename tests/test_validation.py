@@ -137,3 +137,12 @@ def test_validate_errors_are_messages_not_tracebacks(tmp_path, capsys):
     assert "summary.json:1:" in err and "expected a JSON object" in err
     assert gomem_main(["validate", "--corpus", str(tmp_path), "--workload", "nothing"]) == 2
     assert "no recorded runs match" in capsys.readouterr().err
+
+
+def test_validate_one_run_directory(capsys):
+    rc = gomem_main(["validate", "--corpus", str(CORPUS / "go1.21" / "spike" / "limit"), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    [row] = out["rows"]
+    assert (row["go"], row["workload"], row["setting"]) == ("1.21", "spike", "limit")
+    assert row["memory_limit_bytes"] == 680 * MiB and row["gogc"] == 100

@@ -133,6 +133,11 @@ def find_runs(corpus: Path, gos: Iterable[str] | None = None, workloads: Iterabl
     wls = set(workloads) if workloads else None
     sts = set(settings) if settings else None
     runs = []
+    if (corpus / "summary.json").is_file():  # one run directory: go<ver>/<workload>/<setting>
+        parts = corpus.resolve().parts
+        if len(parts) < 4 or not parts[-3].startswith("go1."):
+            raise InputError("a single run directory must sit at go<version>/<workload>/<setting>/", path=str(corpus))
+        return find_runs(corpus.parent.parent.parent, [parts[-3]], [parts[-2]], [parts[-1]])
     for gdir in sorted(corpus.glob("go1.*")):
         go = gdir.name.removeprefix("go")
         if gos and go not in gos:
