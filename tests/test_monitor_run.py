@@ -55,6 +55,9 @@ def test_peak_rss_matches_vmhwm_and_gc_count_matches_gctrace(prog, tmp_path, min
     assert abs(s["peak_rss_bytes"] - vmhwm) <= 0.03 * vmhwm, (s["peak_rss_bytes"], vmhwm)
     # and the kernel's own high-water mark, as last sampled, is the program's
     assert abs(s["hwm_bytes"] - vmhwm) <= 0.01 * vmhwm, (s["hwm_bytes"], vmhwm)
+    # the kernel's peak at exit (wait4's ru_maxrss): the program's last word on it
+    assert abs(s["exit_maxrss_bytes"] - vmhwm) <= 0.01 * vmhwm, (s["exit_maxrss_bytes"], vmhwm)
+    assert s["child_cpu_s"] > 0
     stderr = (out / "stderr.log").read_bytes()
     lines = len(GC_LINE.findall(stderr))
     assert lines == numgc > 0

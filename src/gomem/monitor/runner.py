@@ -419,7 +419,7 @@ def run(cfg: RunConfig, *, on_start: Callable[[Path], None] | None = None,
         if child is None:
             state["pending"].append(signum)
             return
-        if child.poll() is not None:
+        if state.get("exited"):
             return
         try:
             if same_group:
@@ -510,9 +510,20 @@ def _run_child(cfg, exe, env, rec, tally, meta, settings, limit, cg, oom_before,
     exited = threading.Event()
     exit_at: list[float] = []
 
+    usage: list = []
+
     def waiter():
-        child.wait()
+        # wait4 rather than Popen.wait: the kernel's rusage of the child comes with its exit
+        # status, and ru_maxrss is its high-water mark of RSS at the very end (KiB on Linux;
+        # for a tree, the largest single process among the child and its reaped descendants)
+        try:
+            _, status, ru = os.wait4(child.pid, 0)
+            child.returncode = os.waitstatus_to_exitcode(status)
+            usage.append(ru)
+        except ChildProcessError:
+            child.wait()
         exit_at.append(clock())
+        state["exited"] = True
         exited.set()
 
     threading.Thread(target=waiter, name="gomem-wait", daemon=True).start()
@@ -539,6 +550,7 @@ def _run_child(cfg, exe, env, rec, tally, meta, settings, limit, cg, oom_before,
     lines.finish()
     duration = end - t0
     rc = child.returncode
+    ru = usage[0] if usage else None
     exit_code, sig = (None, -rc) if rc < 0 else (rc, None)
     oom_after = cg.oom_kills()
     oom = oom_before is not None and oom_after is not None and oom_after > oom_before
@@ -554,6 +566,8 @@ def _run_child(cfg, exe, env, rec, tally, meta, settings, limit, cg, oom_before,
         pid=child.pid, cmd=list(cfg.cmd), out_dir=str(rec.dir), start_unix_s=start_unix,
         go_version=meta["go_version"], go_version_full=meta["go_version_full"], hz=cfg.hz,
         tree=cfg.tree, skipped_samples=loop.stats.skipped, mem_total_bytes=meta["mem_total_bytes"],
+        exit_maxrss_bytes=ru.ru_maxrss * 1024 if ru is not None else None,
+        child_cpu_s=round(ru.ru_utime + ru.ru_stime, 6) if ru is not None else None,
         gctrace_expected=meta["go_version"] is not None,  # a non-Go program: num_gc None, not 0
     )
     rec.close(summary)

@@ -180,6 +180,9 @@ def render(s: Mapping[str, Any], title: str = "gomem run"):
     if s.get("hwm_bytes") is not None:
         rss += f"  (kernel high-water mark VmHWM {size('hwm_bytes')})"
     t.add_row("peak RSS", rss)
+    if s.get("exit_maxrss_bytes"):
+        what = "largest process of the tree" if s.get("tree") else "VmHWM at exit"
+        t.add_row("kernel's peak", f"{size('exit_maxrss_bytes')}  ({what}, from wait4's ru_maxrss)")
     if s.get("peak_pss_bytes") is not None:
         t.add_row("peak PSS", size("peak_pss_bytes"))
     if s.get("peak_heap_bytes") is not None:
@@ -200,7 +203,8 @@ def render(s: Mapping[str, Any], title: str = "gomem run"):
     if s.get("gomemlimit_bytes") is not None:
         t.add_row("GOMEMLIMIT", format_size(s["gomemlimit_bytes"]))
     if s.get("duration_s") is not None:
-        t.add_row("duration", f"{s['duration_s']:.2f} s, {s.get('samples', 0)} samples")
+        cpu = f", {s['child_cpu_s']:.2f} s CPU" if s.get("child_cpu_s") is not None else ""
+        t.add_row("duration", f"{s['duration_s']:.2f} s{cpu}, {s.get('samples', 0)} samples")
     if s.get("out_dir"):
         t.add_row("recorded in", str(s["out_dir"]))
     return t
