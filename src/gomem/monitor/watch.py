@@ -2,12 +2,15 @@
 
 TARGET is
 - a PID: RSS, PSS, anon and VmHWM from /proc at ``hz`` (as ``gomem run`` samples), the cgroup
-  limit that applies to it; ``t_s`` counts from the process's start (psutil's create_time);
+  limit that applies to it; ``t_s`` counts from the process's start (/proc/PID/stat, to the
+  10 ms tick);
 - an expvar URL (``http://host:port/debug/vars``): the ``memstats`` object (the whole
-  runtime.MemStats) every poll, parsed by the traces layer; ``t_s`` counts from the start of
-  the watch (expvar does not say when the process started);
-- a Prometheus URL (``.../metrics``): the ``go_memstats_*`` families of the Go client become a
-  memstats record and ``process_resident_memory_bytes`` an rss record; ``t_s`` counts from
+  runtime.MemStats) every poll, parsed by the traces layer (gomem.traces.memstats); ``t_s``
+  counts from the start of the watch (expvar does not say when the process started) unless
+  the process is local (below);
+- a Prometheus URL (``.../metrics``): parsed by prometheus_client, mapped by
+  gomem.traces.prom: the ``go_memstats_*`` families of the Go client become a memstats record
+  and ``process_resident_memory_bytes`` an rss record; ``t_s`` counts from
   ``process_start_time_seconds`` when the endpoint has it.
 
 When a URL is on this machine (127.0.0.1, localhost, ::1) and psutil can see which process
