@@ -37,7 +37,7 @@ def main(argv: list[str]) -> int:
         groups = defaultdict(list)
         for r in rows:
             groups[(r["corpus"], r[key])].append(r)
-        print(f"\nby {key}: runs within all targets / runs (peak HeapSys ok, peak Sys-Rel ok, NumGC ok, Released ok)")
+        print(f"\nby {key}: runs within all targets / runs (peak HeapSys ok, peak HeapSys-HeapReleased ok, NumGC ok, Released ok)")
         for (corpus, name), rs in sorted(groups.items()):
             ok = lambda k: sum(bool(r["within_target"].get(k)) for r in rs)
             print(f"  {corpus:8s} {name:12s} {sum(r['passed'] for r in rs):3d}/{len(rs):<3d}  "
@@ -49,7 +49,7 @@ def main(argv: list[str]) -> int:
     if rep:
         ok = lambda k: sum(bool(r["within_target"].get(k)) for r in rep)
         print(f"real vs real (corpus/repeat, the same run recorded twice): {sum(r['passed'] for r in rep)}/{len(rep)} "
-              f"within all targets (peak HeapSys {ok('peak_heap_sys')}, peak Sys-Rel {ok('peak_heap_retained')}, "
+              f"within all targets (peak HeapSys {ok('peak_heap_sys')}, peak HeapSys-HeapReleased {ok('peak_heap_retained')}, "
               f"NumGC {ok('num_gc')}, Released {ok('final_heap_released')})")
     print(f"model: {len(rows)} runs, {real:.0f} real seconds simulated in {sim:.1f} s "
           f"({real / sim if sim else float('nan'):.0f}x real time); whole command {wall:.1f} s")

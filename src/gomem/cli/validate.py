@@ -42,11 +42,11 @@ def _err_cell(err: float | None, ok: bool | None) -> str:
 
 
 def render(rows: list[compare.Row], summary: dict, console: Console) -> None:
-    t = Table(title="gomem validate: model vs real Go (MiB; err = (model-real)/real)", show_lines=False,
+    t = Table(title="gomem validate: model vs real Go (MiB; Retained = HeapSys-HeapReleased; err = (model-real)/real)", show_lines=False,
               header_style="bold", pad_edge=False)
     for name, just in [("corpus", "left"), ("go", "left"), ("workload", "left"), ("setting", "left")]:
         t.add_column(name, justify=just, no_wrap=True)
-    for label in ("HeapSys peak", "Sys-Rel peak", "NumGC", "Released end"):
+    for label in ("HeapSys peak", "Retained peak", "NumGC", "Released end"):
         t.add_column(f"{label}\nreal", justify="right", no_wrap=True)
         t.add_column("model", justify="right", no_wrap=True)
         t.add_column("err", justify="right", no_wrap=True)
@@ -172,7 +172,7 @@ def render_repeats(repeats: list, console: Console) -> None:
               header_style="bold", pad_edge=False)
     for name in ("go", "workload", "setting"):
         t.add_column(name, no_wrap=True)
-    for label in ("HeapSys peak", "Sys-Rel peak", "NumGC", "Released end"):
+    for label in ("HeapSys peak", "Retained peak", "NumGC", "Released end"):
         t.add_column(f"{label}\nfirst", justify="right", no_wrap=True)
         t.add_column("again", justify="right", no_wrap=True)
         t.add_column("err", justify="right", no_wrap=True)
