@@ -193,7 +193,7 @@ class PrometheusSource(HttpSource):
 
         try:
             fams = list(text_string_to_metric_families(body.decode("utf-8", "replace")))
-        except ValueError as e:
+        except Exception as e:  # prometheus_client raises ValueError, and worse on odd text
             raise InputError(f"expected Prometheus text exposition: {e}", path=self.url) from None
         recs, _meta = records_from_families(fams, self.polls)
         if not recs:
