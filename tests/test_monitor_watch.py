@@ -181,3 +181,42 @@ def test_cli_watch_stops_on_ctrl_c(server, tmp_path):
     assert p.returncode == 0, err.decode()
     s = json.loads(out)
     assert s["stopped"] == "stopped by SIGINT" and s["samples"] >= 20 and s["target_kind"] == "pid"
+
+
+def test_watch_prometheus_text_recorded_from_client_golang(shared_dir, tmp_path):
+    """Real exposition text of a Go service (client_golang's Go and process collectors, from
+    the brief's collection of traces) served by a local Python http.server."""
+    import http.server
+
+    text = (shared_dir / "wild/prom_pwrstat-exporter-sample-go1.19.3.txt").read_bytes()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(text)))
+            self.end_headers()
+            self.wfile.write(text)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        res = watch(WatchConfig(target=f"http://127.0.0.1:{srv.server_address[1]}/metrics", out_dir=tmp_path / "w",
+                                hz=10, duration_s=0.5, handle_signals=False))
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    want = {}
+    for line in text.decode().splitlines():
+        parts = line.split()
+        if len(parts) == 2 and not line.startswith("#"):
+            want[parts[0]] = float(parts[1])
+    ms = jsonl(tmp_path / "w/memstats.jsonl")
+    assert len(ms) >= 3
+    assert all(m["heap_alloc_bytes"] == int(want["go_memstats_heap_alloc_bytes"]) for m in ms)
+    assert ms[0]["num_gc"] == int(want["go_gc_duration_seconds_count"])
+    assert ms[0]["next_gc_bytes"] == int(want["go_memstats_next_gc_bytes"])
+    assert res.summary["num_gc"] == int(want["go_gc_duration_seconds_count"])
