@@ -15,7 +15,7 @@ from ..errors import UsageError
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Run directory to record into (default: a new ./gomem-runs/<time>-<cmd>/).")
 @click.option("--hz", type=float, default=50.0, show_default=True, help="Memory samples per second.")
-@click.option("--tree", is_flag=True, help="Sum RSS/PSS over the process and all its descendants.")
+@click.option("--tree", is_flag=True, help="Sum RSS/PSS over the process and all its descendants (automatic for `go run`).")
 @click.option("--gogc", metavar="N|off", help="Run with GOGC=N.")
 @click.option("--memlimit", metavar="SIZE", help="Run with GOMEMLIMIT=SIZE (e.g. 512MiB, off).")
 @click.option("--godebug", metavar="K=V,...", help="More GODEBUG settings (gctrace=1 is always added).")
