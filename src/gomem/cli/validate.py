@@ -51,7 +51,12 @@ def render(rows: list[compare.Row], summary: dict, console: Console) -> None:
         t.add_column("model", justify="right", no_wrap=True)
         t.add_column("err", justify="right", no_wrap=True)
     t.add_column("ok", justify="center", no_wrap=True)
+    prev = None
     for r in rows:
+        group = (r.run.corpus, r.run.go, r.run.workload)
+        if prev is not None and group != prev:
+            t.add_section()
+        prev = group
         cells = [r.run.corpus, r.run.go, r.run.workload, r.run.setting]
         for k in compare.METRICS:
             fmt = (lambda v: "-" if v is None else str(v)) if k == "num_gc" else compare.fmt_mib
