@@ -104,7 +104,7 @@ def test_watch_expvar_memstats_agree_with_gctrace(server, tmp_path):
     assert meta["target_kind"] == "expvar" and meta["cmd"][1] == "30"
     # the server is on this machine: gomem found its PID, sampled its RSS at each poll and
     # counts t_s from its start, so MemStats line up with gctrace's clock (@t since start)
-    assert meta["pid"] == pid and meta["t_s_origin"] == "process start"
+    assert meta["pid"] == pid and meta["t_s_origin"] == "process start" and meta["go_version"] == "1.27"
     rows = (tmp_path / "w/rss.csv").read_text().splitlines()[1:]
     assert len(rows) == len(ms) and s["hwm_bytes"] >= s["peak_rss_bytes"] > 24 * MiB
     by_num = {g["num"]: g for g in gcs}

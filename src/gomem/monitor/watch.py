@@ -40,6 +40,7 @@ import psutil
 from ..errors import InputError, UsageError
 from ..traces import memstats as _memstats
 from .cgroup import CgroupInfo
+from .goversion import go_version_of
 from .loop import SamplingLoop
 from .procfs import ProcSampler, process_start_unix_s
 from .recorder import Recorder
@@ -80,7 +81,7 @@ class PidSource:
         return [r]
 
     def describe(self) -> dict:
-        return {"pid": self.pid, "cmd": self.cmd}
+        return {"pid": self.pid, "cmd": self.cmd, **_go_version_of_pid(self.pid)}
 
 
 class HttpSource:
@@ -141,7 +142,19 @@ class HttpSource:
         return recs
 
     def describe(self) -> dict:
-        return {"url": self.url, "cmd": self.cmd, "pid": self.pid}
+        return {"url": self.url, "cmd": self.cmd, "pid": self.pid, **_go_version_of_pid(self.pid)}
+
+
+def _go_version_of_pid(pid: int | None) -> dict:
+    """go_version ("1.27") and go_version_full of a running process's executable."""
+    if pid is None:
+        return {}
+    try:
+        exe = psutil.Process(pid).exe()
+    except psutil.Error:
+        return {}
+    full = go_version_of(exe) if exe else None
+    return {"go_version": ".".join(full.split(".")[:2]) if full else None, "go_version_full": full}
 
 
 def local_pid_of(url: str) -> int | None:
