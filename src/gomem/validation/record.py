@@ -242,6 +242,32 @@ def record(out: Path, gos: Iterable[str], workloads: Iterable[str] | None = None
     return done
 
 
+def write_index(corpus: Path) -> Path:
+    """``corpus/INDEX.md``: one row per recorded run with its measured figures (MiB)."""
+    corpus = Path(corpus)
+    lines = ["# Index of the recorded runs", "",
+             "Generated from each run's summary.json by `python -m gomem.validation.record --out corpus --index`.",
+             "MiB; Retained = HeapSys-HeapReleased; RSS = the kernel's high-water mark.", "",
+             "| go | workload | setting | GOGC | GOMEMLIMIT | peak HeapSys | peak Retained | peak RSS | NumGC | forced | final HeapReleased | wall s |",
+             "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    order = {s: i for i, s in enumerate(SETTINGS)}
+    paths = sorted(corpus.glob("go1.*/*/*/summary.json"),
+                   key=lambda p: (p.parts[-4], p.parts[-3], order.get(p.parts[-2], 99)))
+    for sp in paths:
+        sm = json.loads(sp.read_text())
+        env = sm.get("env", {})
+        lim = env.get("GOMEMLIMIT")
+        mib = lambda v: "-" if v is None else f"{v / MiB:.0f}"
+        lines.append(f"| {sm.get('go_version', sp.parts[-4][2:])} | {sm['workload']} | {sm['setting']} | "
+                     f"{env.get('GOGC', '100')} | {mib(int(lim)) + ' MiB' if lim else '-'} | "
+                     f"{mib(sm['peak_heap_sys'])} | {mib(sm['peak_heap_retained'])} | "
+                     f"{mib(sm.get('peak_rss_hwm') or sm.get('peak_rss_sampled'))} | {sm['num_gc']} | "
+                     f"{sm.get('num_forced_gc', '-')} | {mib(sm.get('final_heap_released'))} | {sm['wall_s']:.1f} |")
+    out = corpus / "INDEX.md"
+    out.write_text("\n".join(lines) + "\n")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -250,7 +276,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--go", default="1.27,1.21,1.19")
     ap.add_argument("--workload", default="", help="comma-separated (default: all but seed1g)")
     ap.add_argument("--setting", default="", help="comma-separated (default: all five)")
+    ap.add_argument("--index", action="store_true", help="only (re)write OUT/INDEX.md from the recorded summaries")
     a = ap.parse_args(argv)
+    if a.index:
+        print(write_index(Path(a.out)))
+        return 0
 
     def show(sm: dict) -> None:
         print(f"{sm['go_full_version']:>10} {sm['workload']:>10} {sm['setting']:>8} exit={sm['exit']} "
@@ -260,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
 
     record(Path(a.out), [g for g in a.go.split(",") if g], [w for w in a.workload.split(",") if w] or None,
            [s for s in a.setting.split(",") if s] or None, progress=show)
+    write_index(Path(a.out))
     return 0
 
 
