@@ -42,7 +42,13 @@ WHY = {
              "from run to run (two real GOGC=200 runs of the same program on Go 1.27 peaked at 991 and 1077 MiB, "
              "and one real base run marked 562 MiB live, two batches at once, where the others mark 314). The base "
              "recording sees the live heap only at its own cycles; between them the replay interpolates it.",
-    "spike": "When the spike dies is invisible in the base recording if no GC ran after it: the replay keeps it "
+    "spike": "Through the spike the cycles form a doubling ladder (each marks everything, the next goal is twice "
+             "that) whose last rung sets the peak; where the ladder starts depends on where the steady state's "
+             "last cycle fell before the spike, and the model's steady-state trigger sits a few percent below the "
+             "real one (Go 1.27: 94 of a 101 MiB goal vs 98-99 of 103), so an identity replay can end one rung "
+             "lower and run one more cycle (shared 1.27: real ladder 56, 112, 224, 443, 852, 1587 MiB; the replay's "
+             "74, 144, 284, 563, 1115 and a 16th cycle at 2163). "
+             "When the spike dies is invisible in the base recording if no GC ran after it: the replay keeps it "
              "live (the conservative guess), so a limit or a lower GOGC replays more cycles than the real run had. "
              "The spike is 1 MiB objects (each its own span, straight from the page heap) that the replay builds "
              "from small ones; and real GOGC=50 runs of it land on both sides of the prediction (+26% on 1.19, "
@@ -52,7 +58,9 @@ WHY = {
     "goroutines": "With ~10 MiB live and 200 MiB/s of garbage the model marks more floating garbage than Go, so "
                   "it runs fewer, larger cycles (the live-heap offset corrects part of it).",
     "globals": "64 MiB of scanned globals: the trigger sits far below the goal (a long runway), and the model's "
-               "runway differs by a few percent of the heap.",
+               "runway differs by a few percent of the heap. Non-heap memory too: the real runs' Sys - HeapSys "
+               "grows by 6-10 MiB while the globals are marked (GC work buffers holding the ~800k objects they "
+               "point to: GCSys, mgcwork.go getempty), which the model does not have (5-13 MiB vs 11-19 MiB).",
     "grow": "A growing live heap replayed by interpolating between cycles: at GOGC=200 the cycles are few and far apart.",
     "steady": "Identity within 3-4%: non-heap memory (runtime metadata) differs by a few MiB.",
 }
