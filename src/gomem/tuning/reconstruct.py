@@ -52,6 +52,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..analysis import gc_series, main_process, mem_series
+from ..analysis.series import table
 from ..analysis.explain import detect_replacement, infer_gogc
 from ..analysis.trend import live_trend
 from ..errors import InputError
@@ -67,6 +68,10 @@ CHURN_OBJECT_BYTES = 4 * KiB
 #: build at ~3.6 GB/s (bench_accuracy: the spike's GOMEMLIMIT replays went from 4-14x the real
 #: NumGC to within 13%, identity within 3% 28/42 instead of 27/42)
 LIVE_OBJECT_BYTES = 8 * KiB
+#: the live heap's object size from the recorded mark CPU (live_object_size), within these bounds
+LIVE_SIZE_FROM_MARK_CPU = True
+LIVE_OBJECT_MIN_BYTES = 64
+LIVE_OBJECT_MAX_BYTES = 64 * KiB
 #: the replay changes the live heap in steps of at most this many substeps per interval
 MAX_SUBSTEPS = 8
 #: shorten the next piece's churn when the replay fell behind the recording's clock
@@ -163,7 +168,9 @@ class Workload:
                 target = max(target - offset, 0.0)
                 while live[0] + chunk / 2 < target:
                     n = min(chunk, target - live[0])
-                    h = go.build_live(int(n), live_size, touch=touch)
+                    # build_live holds its objects from a [][]byte: 24 B more an object (api.py), part
+                    # of the recorded live heap too
+                    h = go.build_live(int(n * live_size / (live_size + 24)), live_size, touch=touch)
                     held.append((h, n))
                     live[0] += n
                 while held and live[0] - held[-1][1] / 2 >= target:
@@ -417,6 +424,38 @@ def _segments(st: Step, mt: np.ndarray, ma: np.ndarray, heap0_end: float) -> lis
     return [(float(a), float(b), float(c)) for a, b, c in zip(dt, alloc, live)]
 
 
+def live_object_size(tl: Timeline, process: int | None, gc, idx: np.ndarray, held_live: np.ndarray) -> int | None:
+    """The size of the live heap's objects, from what marking them cost: the mark work of a
+    cycle is about a fixed part, a cost per marked object (greyobject/scanobject) and the bytes
+    scanned (the ``[][]byte`` holding them: 24 B an object; stacks; globals), the model's
+    MARK_* constants (runtime.py). The recording's mark CPU (gctrace ``ms cpu``: assist +
+    background + idle, the idle part at the model's IDLE_MARK_EFFICIENCY) gives the number of
+    objects, the live heap their size. Median over the cycles with ≥ 8 MiB live and ≥ 0.5 ms
+    of mark CPU; None without the CPU figures."""
+    if not LIVE_SIZE_FROM_MARK_CPU:
+        return None
+    from ..model import runtime as mrt
+
+    t = table(tl, "gc", process)
+    if not len(t) or not all(c in t for c in ("cpu_assist_ms", "cpu_background_ms", "cpu_idle_ms")):
+        return None
+    assist, bg, idle = (np.asarray(t[c], dtype=float)[idx] for c in ("cpu_assist_ms", "cpu_background_ms",
+                                                                       "cpu_idle_ms"))
+    work_s = (np.nan_to_num(assist) + np.nan_to_num(bg) + mrt.IDLE_MARK_EFFICIENCY * np.nan_to_num(idle)) / 1e3
+    stacks = np.nan_to_num(gc.stacks[idx])
+    glob = np.nan_to_num(gc.globals[idx])
+    obj_work = work_s - mrt.MARK_FIXED_S - stacks / mrt.MARK_SCAN_BYTES_PER_S - glob / mrt.MARK_GLOBALS_BYTES_PER_S
+    per_obj = mrt.MARK_S_PER_OBJ + 24 / mrt.MARK_SCAN_BYTES_PER_S
+    ok = (held_live >= 8 * MiB) & (work_s >= 0.5e-3) & (obj_work > 0) & ~gc.forced[idx].astype(bool)
+    if ok.sum() < 2:
+        return None
+    sizes = held_live[ok] / (obj_work[ok] / per_obj)
+    size = float(min(max(np.median(sizes), LIVE_OBJECT_MIN_BYTES), LIVE_OBJECT_MAX_BYTES))
+    # the nearest power of two: a size class with no rounding and no waste at the span's end
+    # (sizeclasses.go), so the replay's heap holds what the recording's live heap says
+    return int(2 ** round(math.log2(size)))
+
+
 def reconstruct(tl: Timeline, process: int | None = None) -> Workload:
     """The workload behind a recording (see the module's doc). Needs gctrace cycles."""
     if process is None:
@@ -513,6 +552,11 @@ def reconstruct(tl: Timeline, process: int | None = None) -> Workload:
     wl = Workload(steps=steps, duration_s=end_t, go_version=tl.meta.get("go_version"), settings=settings,
                   stacks_bytes=stacks, globals_bytes=globals_, process=process, notes=notes,
                   recorded_gc_cpu_ms=float(np.nansum(gc.cpu_ms[idx])) if np.isfinite(gc.cpu_ms[idx]).any() else math.nan)
+
+    size = live_object_size(tl, process, gc, idx, held_live=live)
+    if size is not None:
+        wl.live_object_bytes = size
+        notes.append(f"live heap replayed as objects of {size} B: the recorded mark CPU per live byte")
 
     # within each interval: when the allocation happened (MemStats), and the live heap's growth
     # put where the allocation was fastest (a live set is built faster than garbage is made)
