@@ -132,6 +132,8 @@ class Workload:
     touch: float = 1.0  # fraction of allocated bytes the program writes (RSS vs heap)
     #: the replay holds this much less than the recorded live heap (see whatif.prepare)
     live_offset_bytes: float = 0.0
+    #: one object allocated first (a big []T made before the program's first GC)
+    first_object_bytes: float = 0.0
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -178,6 +180,11 @@ class Workload:
                     go.drop(h)
                     live[0] -= n
 
+            if self.first_object_bytes >= MiB:
+                # the first cycle started far above the first trigger: one allocation crossed it
+                h = go.make(int(self.first_object_bytes), pointers=True, touch=touch)
+                held.append((h, self.first_object_bytes))
+                live[0] += self.first_object_bytes
             clock = _Clock(go, free_every)
             t_rec = 0.0  # where the recording is; the replay catches up when building took longer
             for st in steps:
@@ -553,6 +560,16 @@ def reconstruct(tl: Timeline, process: int | None = None) -> Workload:
                   stacks_bytes=stacks, globals_bytes=globals_, process=process, notes=notes,
                   recorded_gc_cpu_ms=float(np.nansum(gc.cpu_ms[idx])) if np.isfinite(gc.cpu_ms[idx]).any() else math.nan)
 
+    # the first cycle: the goal starts at 4 MiB·GOGC/100 (mgcpacer.go defaultHeapMinimum) and
+    # mallocgc tests the trigger after each allocation, so a first cycle starting far above it
+    # had one allocation of the difference (a []T made at once, as `make([][]byte, n)`)
+    g0 = settings.get("gogc")
+    if g0 and len(h0) and math.isfinite(h0[0]):
+        # (1.18+: the roots count in the goal, mgcpacer.go heapGoalInternal)
+        roots = _fin(gc.globals[idx[0]]) + _fin(gc.stacks[idx[0]])
+        first_trigger = (4 * MiB + roots) * g0 / 100
+        if h0[0] > 2 * first_trigger and steps and steps[0].live_end_bytes >= h0[0] - first_trigger:
+            wl.first_object_bytes = float(h0[0] - first_trigger)
     size = live_object_size(tl, process, gc, idx, held_live=live)
     if size is not None:
         wl.live_object_bytes = size
