@@ -3,7 +3,8 @@
 
     .venv/bin/python benchmarks/bench_validation.py [--record]
 
-Prints `gomem validate`'s full table for both corpora (the command is the source of the
+Prints `gomem validate`'s full table for the corpora (corpus/, its held-out variants
+corpus/heldout/, and ../shared/corpus) (the command is the source of the
 numbers), then a per-workload and per-setting pass rate, and the model's speed on these runs.
 `--record` re-records the project's corpus first (about 20 minutes)."""
 
@@ -21,7 +22,7 @@ GOMEM = [sys.executable, "-m", "gomem.cli.main"]
 
 
 def main(argv: list[str]) -> int:
-    corpora = [REPO / "corpus", REPO.parent / "shared" / "corpus"]
+    corpora = [REPO / "corpus", REPO / "corpus" / "heldout", REPO.parent / "shared" / "corpus"]
     corpora = [c for c in corpora if c.is_dir()]
     args = [a for c in corpora for a in ("--corpus", str(c))]
     if "--record" in argv:

@@ -146,3 +146,16 @@ def test_validate_one_run_directory(capsys):
     [row] = out["rows"]
     assert (row["go"], row["workload"], row["setting"]) == ("1.21", "spike", "limit")
     assert row["memory_limit_bytes"] == 680 * MiB and row["gogc"] == 100
+
+
+def test_validate_the_held_out_runs(capsys):
+    heldout = CORPUS / "heldout"
+    dirs = sorted(p.parent for p in heldout.glob("go1.*/*/*/summary.json"))
+    assert len(dirs) >= 45
+    rc = gomem_main(["validate", "--corpus", str(heldout), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and len(out["rows"]) == len(dirs)
+    for row in out["rows"]:
+        assert row["corpus"] == "heldout" and row["model"] is not None, row["problem"]
+        sm = json.loads((Path(row["path"]) / "summary.json").read_text())
+        assert "-scale" in sm["argv"] and sm["argv"][sm["argv"].index("-scale") + 1] == "0.6"

@@ -37,7 +37,7 @@ SETTING_ORDER = ("base", "gogc50", "gogc200", "limit", "offlimit")
 @dataclass
 class RealRun:
     path: Path
-    corpus: str          # "project" or "shared"
+    corpus: str          # "project", "heldout" (corpus/heldout) or "shared"
     go: str              # "1.27"
     workload: str
     setting: str
@@ -158,7 +158,7 @@ def find_runs(corpus: Path, gos: Iterable[str] | None = None, workloads: Iterabl
                     raise InputError(f"expected a JSON object ({e.msg})", path=str(sp), line=e.lineno) from None
                 gogc, limit, procs = _settings_from_summary(summary, sdir)
                 # the project's recorder names the program it ran; the shared corpus's does not
-                kind = "project" if "program" in summary else "shared"
+                kind = ("heldout" if corpus.name == "heldout" else "project") if "program" in summary else "shared"
                 runs.append(RealRun(sdir, kind, go, wdir.name, sdir.name, summary, gogc, limit, procs))
     return runs
 

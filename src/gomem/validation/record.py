@@ -72,6 +72,15 @@ WORKLOADS: dict[str, Workload] = {w.name: w for w in [
              settings=("base", "limit"), mirror="seed", scale=4.0, time_scale=2.0),
 ]}
 
+#: Held-out variants: the same programs at 0.6 of every size (limits scaled alike), recorded
+#: into ``corpus/heldout/`` after the model was tuned on the main corpus, so ``gomem validate
+#: --corpus corpus/heldout`` is an out-of-sample check.
+HELDOUT_SCALE = 0.6
+HELDOUT: dict[str, Workload] = {
+    n: Workload(n, f"{w.what} (sizes x{HELDOUT_SCALE:g})", int(w.memory_limit_bytes * HELDOUT_SCALE),
+                mirror=w.program, scale=HELDOUT_SCALE, tags=w.tags)
+    for n, w in WORKLOADS.items() if n != "seed1g"}
+
 #: setting name -> environment (``LIMIT`` is replaced by the workload's memory limit)
 SETTINGS: dict[str, dict[str, str]] = {
     "base": {"GOGC": "100"},
@@ -212,15 +221,17 @@ def run_one(binary: Path, workload: Workload, setting: str, outdir: Path, *, go_
 
 def record(out: Path, gos: Iterable[str], workloads: Iterable[str] | None = None,
            settings: Iterable[str] | None = None, *, bindir: Path | None = None,
-           progress: Callable[[dict], None] | None = None) -> list[dict]:
-    """Record every (Go, workload, setting) into ``out``; one run at a time."""
+           progress: Callable[[dict], None] | None = None, table: dict[str, Workload] | None = None) -> list[dict]:
+    """Record every (Go, workload, setting) into ``out``; one run at a time. ``table`` is
+    :data:`WORKLOADS` (default) or :data:`HELDOUT`."""
     import tempfile
 
     out = Path(out)
-    names = list(workloads) if workloads else [w for w in WORKLOADS if w != "seed1g"]
+    table = WORKLOADS if table is None else table
+    names = list(workloads) if workloads else [w for w in table if w != "seed1g"]
     for n in names:
-        if n not in WORKLOADS:
-            raise UsageError(f"unknown workload {n!r}: expected one of {', '.join(WORKLOADS)}")
+        if n not in table:
+            raise UsageError(f"unknown workload {n!r}: expected one of {', '.join(table)}")
     bindir = Path(bindir or tempfile.mkdtemp(prefix="gomem-validation-"))
     done = []
     for minor in gos:
@@ -228,7 +239,7 @@ def record(out: Path, gos: Iterable[str], workloads: Iterable[str] | None = None
         binaries: dict[tuple[str, ...], Path] = {}
         full = go_full_version(minor)
         for n in names:
-            wl = WORKLOADS[n]
+            wl = table[n]
             if wl.tags not in binaries:
                 binaries[wl.tags] = build_program(minor, bindir, wl.tags)
             binary = binaries[wl.tags]
@@ -276,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--go", default="1.27,1.21,1.19")
     ap.add_argument("--workload", default="", help="comma-separated (default: all but seed1g)")
     ap.add_argument("--setting", default="", help="comma-separated (default: all five)")
+    ap.add_argument("--heldout", action="store_true", help=f"record the held-out variants (sizes x{HELDOUT_SCALE:g})")
     ap.add_argument("--index", action="store_true", help="only (re)write OUT/INDEX.md from the recorded summaries")
     a = ap.parse_args(argv)
     if a.index:
@@ -289,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
               f"num_gc={sm['num_gc']}", flush=True)
 
     record(Path(a.out), [g for g in a.go.split(",") if g], [w for w in a.workload.split(",") if w] or None,
-           [s for s in a.setting.split(",") if s] or None, progress=show)
+           [s for s in a.setting.split(",") if s] or None, progress=show, table=HELDOUT if a.heldout else None)
     write_index(Path(a.out))
     return 0
 
