@@ -75,12 +75,25 @@ LIVE_OBJECT_MAX_BYTES = 64 * KiB
 #: the replay changes the live heap in steps of at most this many substeps per interval
 MAX_SUBSTEPS = 8
 #: shorten the next piece's churn when the replay fell behind the recording's clock
-ALIGN_TIME = False
+ALIGN_TIME = True
+#: ... compressing a piece to no less than this fraction of its recorded time
+ALIGN_MIN_FRACTION = 0.25
+#: the fastest the replay makes garbage when it catches up
+CHURN_MAX_BYTES_PER_S = 4 * (1 << 30)
+#: within a piece, the live heap's growth is built before the piece's garbage is made
+BUILD_FIRST = False
 #: within an interval whose live heap falls, replay a spurt of allocation as a build followed
 #: by the drop (off: it made the corpus predictions worse, see bench_accuracy)
 BUILD_THEN_DROP = False
+#: a spurt late in an interval whose live heap falls is a new live set built after the old
+#: one was dropped (see _segments)
+DROP_THEN_BUILD = True
+#: the replay holds heap2 - (heap1 - heap0) (see reconstruct)
+HELD_AT_MARK_START = False
 #: a falling live heap drops at once in the middle of the interval (else: spread evenly)
 DROP_AT_ONCE = True
+#: where between two StackInuse samples a change of the stacks is replayed (0: the earlier)
+STACK_CHANGE_AT = 0.5
 #: StackInuse of a program with a few goroutines (the corpus: 256-352 KiB); only stacks beyond
 #: it are replayed as goroutines
 BASE_STACKS_BYTES = 352 * KiB
@@ -167,7 +180,9 @@ class Workload:
             live = [0.0]
 
             def adjust(target: float) -> None:
-                target = max(target - offset, 0.0)
+                # the recorded live heap counts the runtime's g structs of the program's
+                # goroutines; the model allocates those of the replay's own (stacks.g_heap_bytes)
+                target = max(target - offset - stacks.g_heap_bytes, 0.0)
                 while live[0] + chunk / 2 < target:
                     n = min(chunk, target - live[0])
                     # build_live holds its objects from a [][]byte: 24 B more an object (api.py), part
@@ -194,8 +209,15 @@ class Workload:
                     for dk, ak, lk in st.segments:
                         gk = max(ak - max(lk, 0.0), 0.0)
                         t_rec += dk
-                        if now is not None and ALIGN_TIME:
-                            dk = max(t_rec - now(), 0.25 * dk) if dk > 0 else dk
+                        built_first = BUILD_FIRST and lk > 0
+                        if built_first:
+                            # the piece's live growth first, then its garbage in the time left
+                            target += lk
+                            adjust(target)
+                        if now is not None and ALIGN_TIME and dk > 0:
+                            # back onto the recording's clock (a build the model does more
+                            # slowly than the program did), making the garbage faster
+                            dk = max(t_rec - now(), ALIGN_MIN_FRACTION * dk, gk / CHURN_MAX_BYTES_PER_S)
                         if gk >= churn_size and dk > 0:
                             go.churn(gk / dk, churn_size, dk, touch=touch)
                         elif gk >= churn_size:
@@ -204,9 +226,10 @@ class Workload:
                         elif dk > 0:
                             go.sleep(dk)
                         clock.advance(dk)
-                        stacks.at(clock.t)
-                        target += lk
-                        adjust(target)
+                        stacks.at(t_rec)  # StackInuse was sampled on the recording's clock
+                        if not built_first:
+                            target += lk
+                            adjust(target)
                     adjust(st.live_end_bytes)
                     if st.free_os_memory:
                         go.free_os_memory()
@@ -218,12 +241,16 @@ class Workload:
                               max(1, math.ceil(abs(st.live_end_bytes - st.live_start_bytes) / chunk))))
                 g = st.garbage_bytes
                 falls = DROP_AT_ONCE and st.live_end_bytes < st.live_start_bytes
+                t_rec = st.t0_s
                 for k in range(sub):
                     target = st.live_start_bytes + (st.live_end_bytes - st.live_start_bytes) * (k + 1) / sub
                     if falls:
                         target = st.live_end_bytes if k + 1 >= (sub + 1) // 2 else st.live_start_bytes
                     gk = g / sub
                     dk = d / sub
+                    t_rec += dk
+                    if now is not None and ALIGN_TIME and dk > 0:
+                        dk = max(t_rec - now(), ALIGN_MIN_FRACTION * dk, gk / CHURN_MAX_BYTES_PER_S)
                     if gk >= churn_size:
                         if dk > 0:
                             go.churn(gk / dk, churn_size, dk, touch=touch)
@@ -233,7 +260,7 @@ class Workload:
                     elif dk > 0:
                         go.sleep(dk)
                     clock.advance(dk)
-                    stacks.at(clock.t)
+                    stacks.at(t_rec)
                     adjust(target)
                 if st.free_os_memory:
                     go.free_os_memory()
@@ -284,6 +311,16 @@ class Workload:
         return program
 
 
+def _g_heap_bytes() -> float:
+    from ..model.runtime import G_STRUCT_BYTES
+    from ..model.sizeclasses import CLASS_TO_SIZE_119
+
+    return float(min(c for c in CLASS_TO_SIZE_119 if c >= G_STRUCT_BYTES))
+
+
+_G_HEAP_BYTES = _g_heap_bytes()
+
+
 class _Stacks:
     """Goroutine stacks following the recorded StackInuse: parked goroutines are started when
     it rises and exit when it falls (``go.go(None, count=...)``)."""
@@ -296,6 +333,11 @@ class _Stacks:
         self.used = max(0.0, min(used_fraction, 1.0))
         self.groups: list[tuple[Any, float]] = []
         self.cur = 0.0
+        self.count = 0
+        #: heap held by the g structs of the goroutines started (proc.go malg: one g each from
+        #: the heap unless the free list has one; never freed), model's G_STRUCT_BYTES
+        self.g_heap_bytes = 0.0
+        self._max_count = 0
         top = max((b for _, b in levels), default=0.0)
         self.chunk = max(1 * MiB, top / 16)
 
@@ -311,10 +353,15 @@ class _Stacks:
             h = self.go.go(None, stack_bytes=g, count=count, used_bytes=int(g * self.used))
             self.groups.append((h, count * g))
             self.cur += count * g
+            self.count += count
+            if self.count > self._max_count:
+                self._max_count = self.count
+                self.g_heap_bytes = self._max_count * _G_HEAP_BYTES
         while self.groups and self.cur - self.groups[-1][1] / 2 >= want:
             h, n = self.groups.pop()
             h.exit()
             self.cur -= n
+            self.count -= int(round(n / g))
 
 
 class _Clock:
@@ -408,10 +455,25 @@ def _segments(st: Step, mt: np.ndarray, ma: np.ndarray, heap0_end: float) -> lis
         rate = np.where(dt > 0, alloc / np.maximum(dt, 1e-9), 0.0)
         med = float(np.median(rate[dt > 0])) if (dt > 0).any() else 0.0
         excess = np.where(rate >= 3 * med, np.minimum(np.maximum(rate - med, 0.0) * dt, alloc), 0.0)
+        tail_excess = float(excess[-1])
         excess[-1] = 0.0  # the last piece is estimated from heap0, not sampled
         excess = np.where(excess >= max(8 * MiB, 0.1 * -dl), excess, 0.0)
         built = float(excess.sum())
-        if BUILD_THEN_DROP and built >= max(8 * MiB, 0.1 * -dl) and (excess > 0).any():
+        first_fast = int(np.nonzero(excess > 0)[0][0]) if (excess > 0).any() else len(dt)
+        if DROP_THEN_BUILD and built >= max(8 * MiB, 0.1 * -dl) and np.sum(dt[:first_fast]) >= dt.sum() / 2:
+            # a spurt in the interval's second half, with a lower live heap at its end: the
+            # old live set was dropped and a new one built (the batch's sawtooth: `live =
+            # nil` … `live = build()`), so the live heap left after the cycle is the spurt's.
+            # The drop goes halfway between the interval's start and the spurt.
+            ex = excess.copy()
+            if tail_excess >= max(8 * MiB, 0.1 * -dl) and excess[-2] > 0:
+                ex[-1] = tail_excess  # the spurt runs up to the cycle
+            built = min(float(ex.sum()), st.live_end_bytes)
+            live = ex * (built / ex.sum())
+            t_drop = float(np.sum(dt[:first_fast])) / 2
+            k = int(min(np.searchsorted(np.cumsum(dt), t_drop), first_fast))
+            live[k] -= built - dl  # everything held before the spurt but live_end - built
+        elif BUILD_THEN_DROP and built >= max(8 * MiB, 0.1 * -dl) and (excess > 0).any():
             live = excess.copy()
             last_fast = int(np.nonzero(excess > 0)[0][-1])
             t_fast_end = float(np.sum(dt[:last_fast + 1]))
@@ -502,13 +564,18 @@ def reconstruct(tl: Timeline, process: int | None = None) -> Workload:
             if np.any(np.abs(st - t[k]) < 0.5):
                 fos[k] = True
 
+    # heap2 counts the objects allocated while the cycle marked (heap1 - heap0: allocate-black,
+    # mgcmark.go gcmarknewobject), garbage or not; the model marks its own on top of what the
+    # replay holds, so the replay holds heap2 less those (HELD_AT_MARK_START): what the program
+    # held when the cycle started
+    held = np.maximum(live - np.maximum(h1 - h0, 0.0), 0.0) if HELD_AT_MARK_START else live
     steps: list[Step] = []
-    prev_t, prev_live = 0.0, 0.0
+    prev_t, prev_live, prev_held = 0.0, 0.0, 0.0
     for k in range(len(idx)):
         alloc = max(float(h1[k]) - prev_live, 0.0)
-        steps.append(Step(t0_s=prev_t, t1_s=float(t[k]), alloc_bytes=alloc, live_start_bytes=prev_live,
-                          live_end_bytes=float(live[k]), forced_gc=bool(forced[k]), free_os_memory=bool(fos[k])))
-        prev_t, prev_live = float(t[k]), float(live[k])
+        steps.append(Step(t0_s=prev_t, t1_s=float(t[k]), alloc_bytes=alloc, live_start_bytes=prev_held,
+                          live_end_bytes=float(held[k]), forced_gc=bool(forced[k]), free_os_memory=bool(fos[k])))
+        prev_t, prev_live, prev_held = float(t[k]), float(live[k]), float(held[k])
 
     # after the last cycle: MemStats tell how much more was allocated and how long the run went on
     end_t = prev_t
@@ -540,8 +607,8 @@ def reconstruct(tl: Timeline, process: int | None = None) -> Workload:
     else:
         notes.append("no MemStats: what the program allocated after its last GC is unknown (not replayed)")
     if end_t > prev_t or tail_alloc > 0:
-        steps.append(Step(t0_s=prev_t, t1_s=end_t, alloc_bytes=tail_alloc, live_start_bytes=prev_live,
-                          live_end_bytes=prev_live))
+        steps.append(Step(t0_s=prev_t, t1_s=end_t, alloc_bytes=tail_alloc, live_start_bytes=prev_held,
+                          live_end_bytes=prev_held))
 
     stacks = _fin(np.nanmax(gc.stacks[idx]) if np.isfinite(gc.stacks[idx]).any() else math.nan)
     if np.isfinite(mem.stack_inuse).any():
@@ -592,14 +659,16 @@ def reconstruct(tl: Timeline, process: int | None = None) -> Workload:
     else:
         okg = np.isfinite(gc.stacks) & np.isfinite(gc.t_s)
         pts = zip(gc.t_s[okg], gc.stacks[okg] - BASE_STACKS_BYTES)
-    last = 0.0
+    last, t_prev = 0.0, 0.0
     for tt, v in pts:
         v = max(float(v), 0.0)
         if v < MiB:
             v = 0.0
         if abs(v - last) >= MiB or (v == 0.0 and last != 0.0):
-            levels.append((float(tt), v))
+            # the change happened between the two samples: halfway (STACK_CHANGE_AT)
+            levels.append((float(t_prev + STACK_CHANGE_AT * (tt - t_prev)), v))
             last = v
+        t_prev = float(tt)
     wl.stack_levels = levels
     if levels and np.isfinite(mem.stack_inuse).any():
         frac = _stack_scan_fraction(gc, mem, settings.get("gogc"), globals_)
