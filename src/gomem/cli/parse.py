@@ -14,7 +14,7 @@ import click
 from ..errors import InputError, UsageError
 from ..timeline import COMMON, SCHEMAS, TimelineBuilder, json_default
 from ..traces import ALL_FORMATS, Follow, Source
-from ..traces.gctrace import CSV_COLUMNS, FastChunk, fast_chunk, fast_csv_chunk, fast_json_chunk
+from ..traces.gctrace import CSV_COLUMNS, FastChunk, fast_chunk, fast_csv_chunk, fast_json_chunk, plain_gc_line
 from ..traces.reader import iter_chunks, lines_of_chunk, open_binary
 
 _dumps = json.JSONEncoder(separators=(",", ":"), default=json_default, allow_nan=False).encode
@@ -180,7 +180,12 @@ def _fast_records(src: Source, take_chunk: Callable[[bytes, Any, int], bool],
                   kinds: set[str] | None) -> Iterator[dict[str, Any]]:
     """Records of one file, where ``take_chunk(chunk, gctrace_parser, first_lineno)`` may take
     a whole chunk of plain gctrace lines, one record a line (returning True, or False to leave
-    the chunk to the line parser); yields only the records of the chunks it left."""
+    the chunk to the line parser); yields only the records of the lines it left.
+
+    A chunk the fast path does not take whole (a noise line, a split line, another format)
+    is cut into runs: runs of plain gctrace lines go to ``take_chunk`` again whenever the line
+    parser holds nothing back (``TextParser.idle``); every other line, and any run it refuses,
+    goes through the line parser in order, so the records are the line parser's."""
     tp = src.text_parser()
     f = open_binary(src.path)
     lineno = 1
@@ -194,14 +199,46 @@ def _fast_records(src: Source, take_chunk: Callable[[bytes, Any, int], bool],
                     tp.lines += nlines
                     lineno += nlines
                     continue
-            for ln, line in lines_of_chunk(chunk, lineno):
-                yield from tp.feed(line, ln)
+            if allow:
+                yield from _runs(chunk, tp, take_chunk, lineno)
+            else:
+                for ln, line in lines_of_chunk(chunk, lineno):
+                    yield from tp.feed(line, ln)
             lineno += nlines
         yield from tp.finish()
     finally:
         if f is not sys.stdin.buffer:
             f.close()
     src.collect(tp)
+
+
+def _runs(chunk: bytes, tp: Any, take_chunk: Callable[[bytes, Any, int], bool],
+          first_lineno: int) -> Iterator[dict[str, Any]]:
+    """The records of a chunk not taken whole: runs of plain gctrace lines (see
+    :func:`gomem.traces.gctrace.plain_gc_line`) to ``take_chunk``, the rest line by line."""
+    lines = chunk.split(b"\n")
+    if chunk.endswith(b"\n"):
+        lines.pop()
+    plain = [plain_gc_line(raw) for raw in lines]
+    n = len(lines)
+    i = 0
+    while i < n:
+        if plain[i] and tp.idle():
+            j = i + 1
+            while j < n and plain[j]:
+                j += 1
+            if j - i >= 2 and take_chunk(b"\n".join(lines[i:j]) + b"\n", tp.gc, first_lineno + i):
+                tp.formats["gctrace"] += j - i
+                tp.lines += j - i
+                i = j
+                continue
+            if j - i >= 2:  # refused: the whole run line by line (no retry of its tail)
+                for k in range(i, j):
+                    yield from tp.feed(lines[k].decode("utf-8", "replace"), first_lineno + k)
+                i = j
+                continue
+        yield from tp.feed(lines[i].decode("utf-8", "replace"), first_lineno + i)
+        i += 1
 
 
 @click.command("parse")

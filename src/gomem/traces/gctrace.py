@@ -29,6 +29,7 @@ too): GC numbers going back (to 1) start a new process, ``process`` being its 0-
 from __future__ import annotations
 
 import re
+from itertools import repeat
 from typing import Any
 
 from .scavtrace import parse_scav, parse_scvg
@@ -348,6 +349,14 @@ def _dotted_shape(shape: bytes) -> tuple[int, bool] | None:
     if len(_DOTTED) < 4096:
         _DOTTED[shape] = found
     return found
+
+
+def plain_gc_line(raw: bytes) -> bool:
+    """Whether one line (bytes, no newline) has the shape of a modern gctrace line (Go 1.7-1.17
+    or 1.18+) the fast path may take; the fast path still checks its numbers."""
+    return raw.startswith(b"gc ") and _dotted_shape(raw.translate(None, _DIGITS)) is not None
+
+
 _JSON_KEYS = [k for k in GC_KEYS if k != "kind"]
 
 
@@ -438,24 +447,184 @@ def fast_chunk(chunk: bytes, parser: GctraceParser, first_lineno: int) -> FastCh
     return FastChunk(n, nf, col, procs, list(map(forced_of.__getitem__, skel)), first_lineno)
 
 
-def fast_json_chunk(chunk: bytes, parser: GctraceParser, first_lineno: int) -> bytes | None:
-    """JSON Lines (``parse --json`` records of kind gc) of a chunk :func:`fast_chunk` takes,
-    assembled by list slicing and one join, with no Python work per field; None otherwise."""
-    fc = fast_chunk(chunk, parser, first_lineno)
-    if fc is None:
-        return None
-    n, nf, col, procs, forced = fc.n, fc.nf, fc.col, fc.procs, fc.forced
-    # sizes: MiB -> bytes (the shape admits no dot and the checks no leading zero here)
-    heap = [list(map(_MIB.__getitem__, col[i])) for i in range(11, nf - 1)]
-    seq = list(map(str, range(first_lineno, first_lineno + n)))
-    if nf == 18:
-        stacks, globals_ = heap[4], heap[5]
+class _Reject(Exception):
+    """A token the fast path leaves to the line parser (leading zero, misplaced dot, overflow)."""
+
+
+_FLOAT_TOKEN = re.compile(rb"\d+(?:\.\d+)?")
+_MEMO_MAX = 20_000
+
+
+class _JsonField(dict):
+    """Token (bytes, as printed) -> ``,"key":value`` (JSON text of the record's value, exactly
+    as ``json.dumps`` writes what the line parser makes of the token), memoised: the values of a
+    column repeat (phase times have two significant digits, sizes move slowly)."""
+
+    __slots__ = ("prefix", "kind")
+
+    def __init__(self, key: str, kind: str):
+        super().__init__()
+        self.prefix = b',"' + key.encode() + b'":'
+        self.kind = kind
+
+    def __missing__(self, tok: bytes) -> bytes:
+        if self.kind == "float":  # float(g) in _gc18_record/_gc_record; json.dumps writes repr
+            if _FLOAT_TOKEN.fullmatch(tok) is None:
+                raise _Reject
+            f = float(tok)
+            if f == float("inf"):
+                raise _Reject  # the line parser's record would hold inf (written as null)
+            text = repr(f)
+        else:  # "mib": int(g) << 20; "int": int(g)
+            if len(tok) > 1 and tok[:1] == b"0" or len(tok) > 300:
+                raise _Reject
+            text = str(int(tok) << 20 if self.kind == "mib" else int(tok))
+        v = self.prefix + text.encode()
+        if len(self) < _MEMO_MAX:
+            self[tok] = v
+        return v
+
+
+#: the JSON fields after t_s and process, in the order of the numbers on the line (nf = 18)
+_JSON_FIELDS = [_JsonField(k, "float") for k in GC_KEYS[4:13]] + \
+               [_JsonField(k, "mib") for k in GC_KEYS[13:19]] + [_JsonField("procs", "int")]
+_SUB_CHUNK = 32 << 10  # cache-sized pieces: the token objects of one stay in cache
+
+
+def _sub_chunks(chunk: bytes, size: int = _SUB_CHUNK) -> list[bytes]:
+    """``chunk`` (complete lines) cut at newlines into pieces of about ``size`` bytes."""
+    out = []
+    i, end = 0, len(chunk)
+    while end - i > size:
+        j = chunk.rfind(b"\n", i, i + size) + 1
+        if j <= i:
+            j = chunk.find(b"\n", i + size) + 1 or end
+        out.append(chunk[i:j])
+        i = j
+    if i < end:
+        out.append(chunk[i:])
+    return out
+
+
+def _json_piece(chunk: bytes, first_lineno: int, state: list) -> bytes:
+    """JSON Lines of a piece of complete gctrace lines (one modern format), or _Reject.
+    ``state`` = [process, last_num, versions]: advanced as GctraceParser.feed would."""
+    skel = chunk.translate(None, _DIGITS).split(b"\n")
+    skel.pop()
+    n = len(skel)
+    shapes = set(skel)
+    info = set(map(_dotted_shape, shapes))
+    if None in info or len(info) > 2:
+        raise _Reject
+    nfs = {i[0] for i in info}  # type: ignore[index]
+    if len(nfs) != 1:
+        raise _Reject
+    nf = nfs.pop()
+    toks = chunk.translate(_TO_SPACE).split()
+    if len(toks) != n * nf:
+        raise _Reject
+    nums = toks[0::nf]
+    # num: written as printed, so no leading zero (GC numbers start at 1)
+    if min(nums)[:1] == b"0":
+        raise _Reject
+    # t_s: "%.3f"-like text, canonical (repr of the float) once trailing zeros go; the checks
+    # keep to texts where that holds (a dot, no leading zero, <= 15 digits, not below 1e-4)
+    ts = toks[1::nf]
+    if any(s[5:6] != b"." for s in shapes):
+        raise _Reject
+    tj = b"\n" + b"\n".join(ts) + b"\n"
+    if (tj.count(b"\n0") != tj.count(b"\n0.") or b"\n." in tj or b".\n" in tj or b"\n0.0000" in tj
+            or max(map(len, ts)) > 16):
+        raise _Reject
+    tj = b"\n".join(map(bytes.rstrip, ts, repeat(b"0"))) + b"\n"
+    ts = tj.replace(b".\n", b".0\n").split(b"\n")
+    ts.pop()
+    # process numbering: GctraceParser._process_for
+    process, last = state[0], state[1]
+    first_num = int(nums[0])
+    if last is not None and first_num == last + 1 and \
+            b"\n".join(nums) == "\n".join(map(str, range(first_num, first_num + n))).encode():
+        procs = None  # consecutive: one process
+        consecutive = True
+        last = first_num + n - 1
     else:
-        stacks = globals_ = ["null"] * n
-    values = [col[0], col[1], procs, col[2], col[3], col[4], col[5], col[6], col[7], col[8], col[9], col[10],
-              heap[0], heap[1], heap[2], heap[3], stacks, globals_, col[nf - 1], forced, seq]
-    literals = ['{"kind":"gc","' + _JSON_KEYS[0] + '":'] + [',"' + k + '":' for k in _JSON_KEYS[1:]] + ["}\n"]
-    return _interleave(n, literals, values).encode("ascii")
+        consecutive = False
+        procs = []
+        for num in map(int, nums):
+            if last is None or num <= last:
+                process += 1
+            last = num
+            procs.append(b'"process":%d' % process)
+        if procs.count(procs[0]) == n:
+            procs = None
+    procs_lit = b'"process":%d' % process
+    # seq: the line numbers (often the GC numbers themselves: a log of nothing but gctrace)
+    if consecutive and first_lineno == first_num:
+        seq = nums
+    else:
+        seq = "\n".join(map(str, range(first_lineno, first_lineno + n))).encode().split(b"\n")
+    # the record, piece by piece: a column whose value is the same on every line is folded
+    pieces: list = [b'{"kind":"gc","num":', nums, b',"t_s":', ts, b","]
+    pieces.append(procs_lit if procs is None else procs)
+    fields = _JSON_FIELDS if nf == 18 else _JSON_FIELDS[:13] + _JSON_FIELDS[15:]
+    for j, memo in enumerate(fields, 2):
+        if j == nf - 1 and nf == 16:
+            pieces.append(b',"stacks_bytes":null,"globals_bytes":null')
+        col = toks[j::nf]
+        if j >= 15 and col.count(col[0]) == n:  # stacks, globals, P: usually one value
+            pieces.append(memo[col[0]])
+        else:
+            pieces.append(list(map(memo.__getitem__, col)))
+    forced_of = {s: b',"forced":true,"seq":' if s.endswith(_FORCED) else b',"forced":false,"seq":'
+                 for s in shapes}
+    if len(set(forced_of.values())) == 1:
+        pieces.append(forced_of[skel[0]])
+    else:
+        pieces.append(list(map(forced_of.__getitem__, skel)))
+    pieces.append(seq)
+    pieces.append(b"}\n")
+    state[0], state[1] = process, last
+    state[2].add("1.18+" if nf == 18 else "1.7-1.17")
+    return _join_rows(n, pieces)
+
+
+def _join_rows(n: int, pieces: list) -> bytes:
+    """``n`` rows of the pieces (bytes: the same on every row; lists: one per row), joined."""
+    folded: list = []
+    for p in pieces:
+        if isinstance(p, bytes) and folded and isinstance(folded[-1], bytes):
+            folded[-1] += p
+        else:
+            folded.append(p)
+    w = len(folded)
+    flat: list = [b""] * (n * w)
+    for j, p in enumerate(folded):
+        flat[j::w] = [p] * n if isinstance(p, bytes) else p
+    return b"".join(flat)
+
+
+def fast_json_chunk(chunk: bytes, parser: GctraceParser, first_lineno: int) -> bytes | None:
+    """JSON Lines (``parse --json`` records of kind gc), byte for byte what ``json_line`` makes
+    of the line parser's records, of a chunk of complete lines that are all gctrace lines of
+    a modern format (Go 1.7-1.17 or 1.18+); None (and ``parser`` untouched) otherwise.
+
+    Per chunk, not per line: the numbers are cut out in one ``translate``/``split``, each
+    column is mapped through a memo of its JSON text (``,"key":value``), and the rows are
+    assembled by list slicing and one ``join``."""
+    if not chunk.endswith(b"\n") or not chunk.startswith(b"gc "):
+        return None
+    state = [parser.process, parser.last_num, set()]
+    out = []
+    lineno = first_lineno
+    try:
+        for piece in _sub_chunks(chunk):
+            out.append(_json_piece(piece, lineno, state))
+            lineno += piece.count(b"\n")
+    except (_Reject, ValueError):
+        return None
+    parser.process, parser.last_num = state[0], state[1]
+    parser.versions |= state[2]
+    return b"".join(out)
 
 
 #: ``parse --csv`` columns of kind gc: "kind" and the gc schema (gomem/timeline.py SCHEMAS)
