@@ -28,18 +28,34 @@ the GC scans comes from the goals. A heap made of large objects of one size, rep
 first), is replayed as it happens: ``go.globals.<slot> = go.make(size)``, because such a heap
 moves in steps of a whole object and a GOGC or limit change acts on those steps.
 
-Tried and left off (bench_accuracy.py was worse with them): pulling the replay back onto the
-recording's clock when building took longer (ALIGN_TIME), and replaying an allocation spurt in
-an interval whose live heap falls as a build followed by a drop (BUILD_THEN_DROP). Also tried
-(2026-11-26), each within ±3 cases of the table's totals, so not kept: building a piece's live
-growth in chunks interleaved with its garbage; replaying heap2 − (heap1 − heap0) as the held
-live heap (what the program held at the cycle's start; the model adds its own allocate-black
-objects) with the mark-time allocation moved to the next interval; the first piece after a
-cycle from HeapAlloc's rise above heap1; choosing among these reconstructions the one whose
-identity replay is closest to the recording. The remaining identity misses are not in the
-reconstruction's bookkeeping but in the phase of the cycles: a doubling ladder of cycles
-through a fast build (batch, spike) ends wherever its first cycle fell, and the model's trigger
-in the steady state before it sits a few percent lower than the real one (see bench_accuracy).
+Fidelity to the recording (the identity replay, bench_accuracy.py):
+
+- the live heap's objects have the size that makes the model's mark cost what the recording's
+  was (``live_object_size``: gctrace's mark CPU per live byte; the service's 512 B objects come
+  out as 512 B), so the model's mark lasts as long, allocates as much during it, and its pacer
+  (cons/mark) sets the trigger where the runtime did;
+- the ``[][]byte`` that ``build_live`` holds them with, and the g structs the model allocates
+  for the replayed goroutines, are part of the recorded live heap, not extra;
+- a first cycle far above the first goal had one big allocation crossing it (``make([][]byte,
+  n)``): replayed as one object, so the ladder of cycles through the first build starts where
+  the recording's did;
+- the replay runs on the recording's clock (ALIGN_TIME: the time a build takes in the model
+  comes out of the garbage pieces after it), StackInuse changes happen at their recorded times;
+- a late allocation spurt in an interval whose live heap falls is a new live set built after
+  the old one was dropped (DROP_THEN_BUILD: a batch's `live = build()`), not garbage.
+
+Tried and left off (bench_accuracy.py was worse or no better with them): replaying an
+allocation spurt in an interval whose live heap falls as a build followed by a drop
+(BUILD_THEN_DROP); building a piece's live growth before its garbage (BUILD_FIRST) or in chunks
+interleaved with it; replaying heap2 − (heap1 − heap0) as the held live heap (what the program
+held when the cycle started: HELD_AT_MARK_START); making each chunk of live heap at once
+(MAKE_LIVE: the spike's identity replays within 6% instead of 17%, but the growing heaps'
+predictions 15% off); larger objects where the recording built faster than the model's build
+loop can (spike: 1 MiB objects at 20 GB/s; it lowers the mark cost the sizes above match);
+choosing among reconstructions the one whose identity replay comes closest. The remaining
+identity misses are mostly in the phase of the cycles: a doubling ladder of cycles through a
+fast build (batch, spike) ends wherever its first cycle fell, and the model's build loop is
+slower than some recorded programs' (see bench_accuracy's notes).
 """
 
 from __future__ import annotations
@@ -61,12 +77,9 @@ from ..units import KiB, MiB
 
 #: size of the garbage objects the replay allocates when the recording does not tell
 CHURN_OBJECT_BYTES = 4 * KiB
-#: size of the objects of the replayed live heap. The model builds a live set at ~350 ns an
-#: object plus 4 GiB/s (api.py _build_rate): 1 KiB objects go at ~1.7 GB/s, slower than the
-#: corpus' builds (2 GB/s of 512 B objects, and far faster for 1 MiB objects), so the replay
-#: fell behind the recording's clock and its cycles landed elsewhere in a build; 8 KiB objects
-#: build at ~3.6 GB/s (bench_accuracy: the spike's GOMEMLIMIT replays went from 4-14x the real
-#: NumGC to within 13%, identity within 3% 28/42 instead of 27/42)
+#: size of the objects of the replayed live heap when the recording has no mark CPU figures
+#: (else live_object_size). The model builds a live set at ~350 ns an object plus 4 GiB/s
+#: (api.py _build_rate): 8 KiB objects at ~3.6 GB/s keep up with most programs' builds.
 LIVE_OBJECT_BYTES = 8 * KiB
 #: the live heap's object size from the recorded mark CPU (live_object_size), within these bounds
 LIVE_SIZE_FROM_MARK_CPU = True
@@ -74,7 +87,8 @@ LIVE_OBJECT_MIN_BYTES = 64
 LIVE_OBJECT_MAX_BYTES = 64 * KiB
 #: the replay changes the live heap in steps of at most this many substeps per interval
 MAX_SUBSTEPS = 8
-#: shorten the next piece's churn when the replay fell behind the recording's clock
+#: shorten the next piece's churn when the replay fell behind the recording's clock (or
+#: lengthen it when ahead)
 ALIGN_TIME = True
 #: ... compressing a piece to no less than this fraction of its recorded time
 ALIGN_MIN_FRACTION = 0.25
@@ -88,6 +102,8 @@ BUILD_THEN_DROP = False
 #: a spurt late in an interval whose live heap falls is a new live set built after the old
 #: one was dropped (see _segments)
 DROP_THEN_BUILD = True
+#: a chunk of live heap is made at once (go.make) rather than built by the model's loop
+MAKE_LIVE = False
 #: the replay holds heap2 - (heap1 - heap0) (see reconstruct)
 HELD_AT_MARK_START = False
 #: a falling live heap drops at once in the middle of the interval (else: spread evenly)
@@ -187,12 +203,19 @@ class Workload:
                     n = min(chunk, target - live[0])
                     # build_live holds its objects from a [][]byte: 24 B more an object (api.py), part
                     # of the recorded live heap too
-                    h = go.build_live(int(n * live_size / (live_size + 24)), live_size, touch=touch)
+                    k = int(n / (live_size + 24))
+                    if MAKE_LIVE and k > 0:
+                        # the chunk at once (make(n) of its objects and the slice holding them):
+                        # the model's build loop (build_live) is slower than many programs', and
+                        # the replay follows the recording's clock (ALIGN_TIME) instead
+                        h = (go.make(live_size, touch=touch, count=k), go.make(24 * k, pointers=True))
+                    else:
+                        h = go.build_live(int(n * live_size / (live_size + 24)), live_size, touch=touch)
                     held.append((h, n))
                     live[0] += n
                 while held and live[0] - held[-1][1] / 2 >= target:
                     h, n = held.pop()
-                    go.drop(h)
+                    go.drop(*(h if isinstance(h, tuple) else (h,)))
                     live[0] -= n
 
             if self.first_object_bytes >= MiB:
@@ -459,14 +482,22 @@ def _segments(st: Step, mt: np.ndarray, ma: np.ndarray, heap0_end: float) -> lis
         excess[-1] = 0.0  # the last piece is estimated from heap0, not sampled
         excess = np.where(excess >= max(8 * MiB, 0.1 * -dl), excess, 0.0)
         built = float(excess.sum())
-        first_fast = int(np.nonzero(excess > 0)[0][0]) if (excess > 0).any() else len(dt)
-        if DROP_THEN_BUILD and built >= max(8 * MiB, 0.1 * -dl) and np.sum(dt[:first_fast]) >= dt.sum() / 2:
+        # the last spurt: the run of fast pieces up to the last one
+        fast = np.nonzero(excess > 0)[0]
+        first_fast = len(dt)
+        if len(fast):
+            first_fast = int(fast[-1])
+            while first_fast > 0 and excess[first_fast - 1] > 0:
+                first_fast -= 1
+        if DROP_THEN_BUILD and len(fast) and np.sum(dt[:first_fast]) >= dt.sum() / 2 \
+                and float(excess[first_fast:].sum()) >= max(8 * MiB, 0.1 * -dl):
             # a spurt in the interval's second half, with a lower live heap at its end: the
             # old live set was dropped and a new one built (the batch's sawtooth: `live =
             # nil` … `live = build()`), so the live heap left after the cycle is the spurt's.
             # The drop goes halfway between the interval's start and the spurt.
-            ex = excess.copy()
-            if tail_excess >= max(8 * MiB, 0.1 * -dl) and excess[-2] > 0:
+            ex = np.zeros(len(dt))
+            ex[first_fast:] = excess[first_fast:]
+            if tail_excess >= max(8 * MiB, 0.1 * -dl) and fast[-1] == len(dt) - 2:
                 ex[-1] = tail_excess  # the spurt runs up to the cycle
             built = min(float(ex.sum()), st.live_end_bytes)
             live = ex * (built / ex.sum())
