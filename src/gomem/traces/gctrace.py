@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 from .scavtrace import parse_scav, parse_scvg
@@ -455,19 +456,20 @@ _FLOAT_TOKEN = re.compile(rb"\d+(?:\.\d+)?")
 _MEMO_MAX = 20_000
 
 
-class _JsonField(dict):
+class _JsonField:
     """Token (bytes, as printed) -> ``,"key":value`` (JSON text of the record's value, exactly
-    as ``json.dumps`` writes what the line parser makes of the token), memoised: the values of a
-    column repeat (phase times have two significant digits, sizes move slowly)."""
+    as ``json.dumps`` writes what the line parser makes of the token), memoised in a plain
+    dict (``memo``): the values of a column repeat (phase times have two significant digits,
+    sizes move slowly), and a column is looked up at once with ``operator.itemgetter``."""
 
-    __slots__ = ("prefix", "kind")
+    __slots__ = ("prefix", "kind", "memo")
 
     def __init__(self, key: str, kind: str):
-        super().__init__()
         self.prefix = b',"' + key.encode() + b'":'
         self.kind = kind
+        self.memo: dict[bytes, bytes] = {}
 
-    def __missing__(self, tok: bytes) -> bytes:
+    def text(self, tok: bytes) -> bytes:
         if self.kind == "float":  # float(g) in _gc18_record/_gc_record; json.dumps writes repr
             if _FLOAT_TOKEN.fullmatch(tok) is None:
                 raise _Reject
@@ -479,15 +481,38 @@ class _JsonField(dict):
             if len(tok) > 1 and tok[:1] == b"0" or len(tok) > 300:
                 raise _Reject
             text = str(int(tok) << 20 if self.kind == "mib" else int(tok))
-        v = self.prefix + text.encode()
-        if len(self) < _MEMO_MAX:
-            self[tok] = v
+        return self.prefix + text.encode()
+
+    def __getitem__(self, tok: bytes) -> bytes:
+        v = self.memo.get(tok)
+        if v is None:
+            v = self.text(tok)
+            if len(self.memo) < _MEMO_MAX:
+                self.memo[tok] = v
         return v
+
+    def column(self, col: list[bytes]) -> tuple[bytes, ...] | list[bytes]:
+        """The JSON texts of a column of tokens."""
+        if len(col) < 2:
+            return [self[t] for t in col]
+        memo = self.memo
+        try:
+            return itemgetter(*col)(memo)
+        except KeyError:
+            keys = set(col)
+            missing = keys.difference(memo)
+            if len(memo) + len(missing) > _MEMO_MAX:
+                memo.clear()  # bounded memory: start over with this column's tokens
+                missing = keys
+            memo.update({t: self.text(t) for t in missing})
+            return itemgetter(*col)(memo)
 
 
 #: the JSON fields after t_s and process, in the order of the numbers on the line (nf = 18)
 _JSON_FIELDS = [_JsonField(k, "float") for k in GC_KEYS[4:13]] + \
                [_JsonField(k, "mib") for k in GC_KEYS[13:19]] + [_JsonField("procs", "int")]
+#: digits -> "d" (the shape of number texts)
+_D = bytes(0x64 if 48 <= c <= 57 else c for c in range(256))
 _SUB_CHUNK = 32 << 10  # cache-sized pieces: the token objects of one stay in cache
 
 
@@ -503,6 +528,27 @@ def _sub_chunks(chunk: bytes, size: int = _SUB_CHUNK) -> list[bytes]:
         i = j
     if i < end:
         out.append(chunk[i:])
+    return out
+
+
+def _json_t(ts: list[bytes], n: int) -> list[bytes]:
+    """The t_s column (``@#s``, itoaDiv(ms, 3): ``12.340``) as JSON text (``12.34``), or _Reject."""
+    tj = b"\n" + b"\n".join(ts) + b"\n"
+    if tj.count(b"\n0") != tj.count(b"\n0.") or b"\n." in tj:
+        raise _Reject  # a leading zero, or no digit before the dot
+    shape = tj.translate(_D)
+    if shape.count(b".ddd\n") == n == shape.count(b".") and b"\nddddddddddddd" not in shape:
+        # the runtime's three decimals: trailing zeros go by replace passes
+        tj = tj.replace(b".000\n", b".\x00\n").replace(b"00\n", b"\n").replace(b"0\n", b"\n")
+        out = tj.replace(b".\x00\n", b".0\n").split(b"\n")
+        out.pop()
+        del out[0]
+        return out
+    if b".\n" in tj or b"\n0.0000" in tj or max(map(len, ts)) > 16 or shape.count(b".") != n:
+        raise _Reject
+    tj = b"\n".join(map(bytes.rstrip, ts, repeat(b"0"))) + b"\n"
+    out = tj.replace(b".\n", b".0\n").split(b"\n")
+    out.pop()
     return out
 
 
@@ -527,23 +573,14 @@ def _json_piece(chunk: bytes, first_lineno: int, state: list) -> bytes:
     # num: written as printed, so no leading zero (GC numbers start at 1)
     if min(nums)[:1] == b"0":
         raise _Reject
-    # t_s: "%.3f"-like text, canonical (repr of the float) once trailing zeros go; the checks
-    # keep to texts where that holds (a dot, no leading zero, <= 15 digits, not below 1e-4)
-    ts = toks[1::nf]
-    if any(s[5:6] != b"." for s in shapes):
-        raise _Reject
-    tj = b"\n" + b"\n".join(ts) + b"\n"
-    if (tj.count(b"\n0") != tj.count(b"\n0.") or b"\n." in tj or b".\n" in tj or b"\n0.0000" in tj
-            or max(map(len, ts)) > 16):
-        raise _Reject
-    tj = b"\n".join(map(bytes.rstrip, ts, repeat(b"0"))) + b"\n"
-    ts = tj.replace(b".\n", b".0\n").split(b"\n")
-    ts.pop()
+    # t_s: canonical (the float's repr, as json.dumps writes it) once trailing zeros go, for
+    # the texts checked here: a dot, no leading zero, <= 15 digits, not below 1e-4
+    ts = _json_t(toks[1::nf], n)
     # process numbering: GctraceParser._process_for
     process, last = state[0], state[1]
     first_num = int(nums[0])
     if last is not None and first_num == last + 1 and \
-            b"\n".join(nums) == "\n".join(map(str, range(first_num, first_num + n))).encode():
+            b"\n".join(nums) + b"\n" == (b"%d\n" * n) % tuple(range(first_num, first_num + n)):
         procs = None  # consecutive: one process
         consecutive = True
         last = first_num + n - 1
@@ -562,7 +599,8 @@ def _json_piece(chunk: bytes, first_lineno: int, state: list) -> bytes:
     if consecutive and first_lineno == first_num:
         seq = nums
     else:
-        seq = "\n".join(map(str, range(first_lineno, first_lineno + n))).encode().split(b"\n")
+        seq = ((b"%d\n" * n) % tuple(range(first_lineno, first_lineno + n))).split(b"\n")
+        seq.pop()
     # the record, piece by piece: a column whose value is the same on every line is folded
     pieces: list = [b'{"kind":"gc","num":', nums, b',"t_s":', ts, b","]
     pieces.append(procs_lit if procs is None else procs)
@@ -574,7 +612,7 @@ def _json_piece(chunk: bytes, first_lineno: int, state: list) -> bytes:
         if j >= 15 and col.count(col[0]) == n:  # stacks, globals, P: usually one value
             pieces.append(memo[col[0]])
         else:
-            pieces.append(list(map(memo.__getitem__, col)))
+            pieces.append(memo.column(col))
     forced_of = {s: b',"forced":true,"seq":' if s.endswith(_FORCED) else b',"forced":false,"seq":'
                  for s in shapes}
     if len(set(forced_of.values())) == 1:
