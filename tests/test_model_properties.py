@@ -84,6 +84,7 @@ def test_goal_monotone_in_gogc(marked, stacks, globals_, g1, g2, version):
         rt.heap_marked = marked
         rt.heap_live = marked
         rt.stack_scan = stacks
+        rt.last_stack_scan = stacks  # the goal uses the last cycle's scanned stacks (lastStackScan)
         rt.globals_scan = globals_
         rt.set_gc_percent(g)
         goals.append(rt.heap_goal())

@@ -55,6 +55,11 @@ class Profile:
     #: struct ~75 KiB). Calibrated on the corpus' seed runs (MemStats.Sys).
     nonheap_base_bytes: int
     nonheap_per_arena_bytes: int
+    #: 1.19+ GODEBUG adaptivestackstart=1 by default (runtime1.go parsedebugvars): new goroutines
+    #: start with the average scanned stack size (stack.go gcComputeStartingStackSize), and an
+    #: exiting goroutine whose stack has that size keeps it on the free G list (proc.go gfput)
+    #: until the next GC frees it (mgcmark.go markrootFreeGStacks)
+    adaptive_stack_start: bool
     stack_init_bytes: int  # StackInuse of a fresh program (corpus: 256 KiB 1.19, 288 KiB 1.21+)
     globals_bytes: int  # scannable .data+.bss of a small program (globalsScan)
 
@@ -65,7 +70,7 @@ _BASE = dict(
     scav_whole_procs=True, gctrace_stacks_globals=True, gctrace_allocated_stacks=False, malloc_header=True,
     inline_mark_bits=True,
     sizeclasses=SIZECLASSES_119, nonheap_base_bytes=3_512_403, nonheap_per_arena_bytes=76_645,
-    stack_init_bytes=288 * KiB, globals_bytes=160 * KiB,
+    stack_init_bytes=288 * KiB, globals_bytes=160 * KiB, adaptive_stack_start=True,
 )
 
 PROFILES: dict[str, Profile] = {
@@ -73,6 +78,7 @@ PROFILES: dict[str, Profile] = {
         pacer="1.15", consmark="none", scav_density=False, triggered_is_live=True, arena_steps=True, memory_limit=False,
         limit_headroom="none", madvdontneed_default=False, scav_whole_procs=False,
         gctrace_stacks_globals=False, malloc_header=False, inline_mark_bits=False, sizeclasses=SIZECLASSES_115,
+        adaptive_stack_start=False,
         nonheap_base_bytes=6_638_080, nonheap_per_arena_bytes=2_167_312, stack_init_bytes=288 * KiB,
         globals_bytes=160 * KiB)}),
     "1.19": Profile(version="1.19", **{**_BASE, **dict(

@@ -37,6 +37,8 @@ FORCEGC_PERIOD_S = 120.0  # runtime/proc.go: forcegcperiod = 2 minutes
 RETAIN_EXTRA_PERCENT = 10  # runtime/mgcscavenge.go: retainExtraPercent
 REDUCE_EXTRA_PERCENT = 5  # runtime/mgcscavenge.go: reduceExtraPercent
 PHYS_PAGE = 4096
+FIXED_STACK = 2048  # runtime/stack.go fixedStack on linux (_StackMin)
+STACK_GUARD = 928  # runtime/stack.go stackGuard on linux/amd64 (stackNosplit 800 + 128)
 LIMITER_CAPACITY_PER_PROC_S = 1.0  # runtime/mgclimit.go: capacityPerProc = 1e9 ns
 
 # A 2-core linux/amd64 machine like the one the corpus was recorded on. These are costs, not
@@ -58,6 +60,16 @@ STW_MARK_TERM_S = 20e-6
 SCAV_BYTES_PER_CPU_S = 16 * GiB  # madvise of free pages (1.17+: 64 KiB quanta); corpus: ~300 MiB/s at 2 P
 SCAV_BYTES_PER_CPU_S_115 = 2 * GiB  # 1.15: one physical page per critical section
 SCAV_CPU_FRACTION = 0.01  # scavengePercent = 1
+# 1.19+ scavenger (runtime/mgcscavenge.go): minScavWorkTime, startingScavSleepRatio and the
+# sleepController piController{kp: 0.3375, ti: 3.2e6, tt: 1e9, min: 0.001, max: 1000}
+MIN_SCAV_WORK_S = 1e-3
+START_SCAV_SLEEP_RATIO = 0.001
+SCAV_PI = (0.3375, 3.2e6, 1e9, 0.001, 1000.0)
+# madvise(MADV_DONTNEED) cost: resident pages (zap + free) vs pages never touched. Calibrated
+# on the corpus' goroutines runs (1.19-1.27: 40-90 MiB released per GC wake-up from freed,
+# resident stacks)
+SCAV_RES_BYTES_PER_S = 16 * GiB
+SCAV_NONRES_BYTES_PER_S = 96 * GiB
 SYSMAP_S_PER_BYTE = 1e-3 / GiB  # mmap/sysMap of new heap memory
 RUNTIME_INIT_S = 0.4e-3  # schedinit .. main.main
 BINARY_RSS_BYTES = 2 * MiB  # text and data of a small Go binary
@@ -177,6 +189,8 @@ class Cycle:
     idle_s: float = 0.0
     mark_start_s: float = 0.0
     limiter_on: bool = False
+    scan_goroutines: int = 0  # goroutines whose stacks this cycle scans (allgs at mark start)
+    dead_stacks: list | None = None  # free G list stacks markrootFreeGStacks frees this cycle
 
 
 class Runtime:
@@ -219,6 +233,16 @@ class Runtime:
         self.last_heap_scan = 0
         self.stack_pages = 0
         self.stack_scan = 0
+        # gcController.lastStackScan (1.18+ runtime/mgcpacer.go): the stack bytes the last cycle
+        # scanned (stackScanWork, stored at mark termination in resetLive), used by the heap goal
+        # and the runway until the next cycle ends: goroutines that start or exit between GCs
+        # change the goal only at the next mark termination
+        self.last_stack_scan = 0
+        # runtime/stack.go startingStackSize (fixedStack = 2 KiB on linux until a GC measures the
+        # average stack: gcComputeStartingStackSize) and the stacks of exited goroutines kept on
+        # the free G list (proc.go gfput) until the next GC (mgcmark.go markrootFreeGStacks)
+        self.starting_stack_bytes = FIXED_STACK
+        self._dead_stacks: list = []
         self.stack_alloc = 0
         self.max_stack_scan = 0
         self.goroutines = 1
@@ -260,6 +284,16 @@ class Runtime:
         self.scav_eager_since = 0
         self.scav_total_bg = 0
         self.scav_total_eager = 0
+        # 1.19+ bgscavenge (runtime/mgcscavenge.go): parked until woken (scavenger.wake at GC
+        # start, finishsweep_m; sysmon after sweeping ends, scavenger.ready), then run() works
+        # >= minScavWorkTime and sleep()s worked/sleepRatio, sleepRatio from a PI controller
+        # aiming at scavengePercent of GOMAXPROCS. GC wakes cut the sleeps short, so a heap
+        # with much to release gives it back in bursts at every GC.
+        self.scav_next_run_s = INF  # parked
+        self.scav_sleep_start_s = None  # sleeping since (None: parked for lack of work)
+        self.scav_worked_s = 0.0
+        self.scav_sleep_ratio = START_SCAV_SLEEP_RATIO
+        self.scav_err_integral = 0.0
         self.lazy_free_pages = 0
         # mutator
         self.mutator_busy = 0.0  # CPUs the mutator uses right now
@@ -393,12 +427,12 @@ class Runtime:
         self.sweep_dist_min_trigger = 0 if sweep_done else self.heap_live + SWEEP_MIN_HEAP_DISTANCE
         goal = U64MAX
         if self.gcpercent >= 0:
-            goal = self.heap_marked + (self.heap_marked + self.stack_scan + self.globals_scan) * self.gcpercent // 100
+            goal = self.heap_marked + (self.heap_marked + self.last_stack_scan + self.globals_scan) * self.gcpercent // 100
             goal = max(goal, self.heap_minimum)
         self.pct_goal = goal
         # runway = consMark*(1-gcGoalUtilization)/gcGoalUtilization*(lastHeapScan+lastStackScan+globalsScan)
         self.runway = int(self.cons_mark * (1 - GC_GOAL_UTILIZATION) / GC_GOAL_UTILIZATION
-                          * (self.last_heap_scan + self.stack_scan + self.globals_scan))
+                          * (self.last_heap_scan + self.last_stack_scan + self.globals_scan))
 
     def _commit_115(self, sweep_done: bool) -> None:
         """runtime/mgc.go gcSetTriggerRatio (Go 1.15)."""
@@ -672,15 +706,24 @@ class Runtime:
 
     def _free_stacks(self, g: "Goroutines") -> None:
         """Stacks of exited goroutines go back to the heap as free, resident pages
-        (runtime/stack.go stackfree -> mheap.freeManual)."""
-        for start, k in g.pieces:
-            self.heap.free(start, k, k, self.num_gc)
-            self.stack_pages -= k
+        (runtime/stack.go stackfree -> mheap.freeManual) -- at once when their size differs from
+        startingStackSize (proc.go gfput), else at the next GC: gfput keeps the stack on the
+        free G list, markrootFreeGStacks frees it during the mark and freeStackSpans returns the
+        stack spans to the heap at mark termination (1.19+, adaptivestackstart=1)."""
+        if self.p.adaptive_stack_start and g.stack_bytes == self.starting_stack_bytes:
+            self._dead_stacks.extend(g.pieces)
+        else:
+            self._release_stack_pieces(g.pieces)
         g.pieces = []
         self.stack_scan -= g.count * g.used_bytes
         self.stack_alloc -= g.count * g.stack_bytes
         self.goroutines -= g.count
         self._sample(force=True)
+
+    def _release_stack_pieces(self, pieces: list) -> None:
+        for start, k in pieces:
+            self.heap.free(start, k, k, self.num_gc)
+            self.stack_pages -= k
 
     def new_goroutines(self, count: int, stack_bytes: int, used_bytes: int) -> "Goroutines":
         """``count`` goroutines with stacks of ``stack_bytes`` (rounded up to a power of two,
@@ -783,6 +826,8 @@ class Runtime:
             if cyc is not None or objs_per_s or self._scav_did_work:
                 # samples while something changes; an idle program is not sampled tick by tick
                 dt = min(dt, max(self.next_sample_s - self.now, 0.0))
+            if self.scav_next_run_s < INF:
+                dt = min(dt, max(self.scav_next_run_s - self.now, 0.0))
             rate_objs = objs_per_s * factor
             if rate_objs > 0 and cyc is None:
                 room = self.trigger() - self.heap_live
@@ -908,6 +953,8 @@ class Runtime:
     def _background(self, dt: float, cyc: Cycle | None) -> None:
         """Mark progress, the CPU limiter and the background scavenger over ``dt``."""
         if dt <= 0:
+            if self.scav_next_run_s <= self.now + 1e-12:
+                self._bg_scavenge(0.0)
             return
         if cyc is not None:
             cpus = self._mark_rate_cpus()
@@ -941,7 +988,70 @@ class Runtime:
         # retained heap is above the goal (or mappedReady above the 1.22+ limit goal)
         self._bg_scavenge(dt)
 
+    def _scav_wake(self, t: float) -> None:
+        """scavenger.wake (GC start: finishsweep_m; sweep done: ready -> sysmon): a parked
+        or sleeping scavenger runs at ``t``."""
+        if self.p.scav_whole_procs and t < self.scav_next_run_s:
+            self.scav_next_run_s = max(t, self.now)
+
+    def _scav_excess(self) -> int:
+        excess = 0
+        retained = self.heap_sys - self.heap_released
+        if self.scav_gc_goal != U64MAX and retained > self.scav_gc_goal:
+            excess = retained - self.scav_gc_goal
+        if self.scav_limit_goal != U64MAX:
+            mr = self.mapped_ready()
+            if mr > self.scav_limit_goal:
+                excess = max(excess, mr - self.scav_limit_goal)
+        return excess
+
+    def _scav_run(self, t: float) -> None:
+        """One turn of runtime/mgcscavenge.go bgscavenge at ``t``: the end of sleep() (the
+        controller update), run(), then sleep() or park()."""
+        if self.scav_sleep_start_s is not None:
+            # sleep(): cpuFraction = worked / ((slept + worked) * gomaxprocs) -> piController.next
+            slept = max(0.0, t - self.scav_sleep_start_s)
+            w = self.scav_worked_s
+            period_ns = (slept + w) * 1e9
+            cpu_frac = w / ((slept + w) * self.procs)
+            kp, ti, tt, lo, hi = SCAV_PI
+            err = SCAV_CPU_FRACTION - cpu_frac
+            raw = kp * err + self.scav_err_integral
+            out = min(hi, max(lo, raw))
+            self.scav_err_integral += (kp * period_ns / ti) * err + (period_ns / tt) * (out - raw)
+            self.scav_sleep_ratio = out
+            self.scav_sleep_start_s = None
+        # run(): 64 KiB quanta until worked >= minScavWorkTime or shouldStop (retained at the goals)
+        excess = self._scav_excess()
+        released = 0
+        worked = 0.0
+        max_gen = self.num_gc - 1 if self.p.scav_density else None
+        while worked < MIN_SCAV_WORK_S and excess - released >= PHYS_PAGE:
+            chunk = min(excess - released, 4 * MiB)
+            pages = -(-chunk // PAGE)
+            done, dropped = self.heap.scavenge(pages, self.madv_free, max_gen)
+            if done <= 0:
+                break
+            b, d = done * PAGE, dropped * PAGE
+            released += b
+            worked += d / SCAV_RES_BYTES_PER_S + (b - d) / SCAV_NONRES_BYTES_PER_S
+        self.scav_bg_since += released
+        self.scav_total_bg += released
+        self._scav_did_work = released > 0
+        if released == 0:
+            self.scav_next_run_s = INF  # park() until the next wake
+            return
+        w = max(worked, MIN_SCAV_WORK_S)
+        self.scav_worked_s = w
+        self.scav_sleep_start_s = t + worked
+        self.scav_next_run_s = t + worked + w / self.scav_sleep_ratio
+
     def _bg_scavenge(self, dt: float) -> None:
+        if self.p.scav_whole_procs:
+            self._scav_did_work = False
+            if self.scav_next_run_s <= self.now + dt + 1e-12:
+                self._scav_run(max(self.scav_next_run_s, self.now))
+            return
         self._scav_did_work = False
         free_unscav = self.heap.unscavenged_free() * PAGE
         if free_unscav <= 0:
@@ -1008,6 +1118,7 @@ class Runtime:
         """runtime/mgc.go gcStart + gcControllerState.startCycle."""
         self._process_drops()
         self.cycles_started += 1
+        self._scav_wake(self.now)  # gcStart -> finishsweep_m -> scavenger.wake()
         num = self.num_gc + 1
         heap0 = self.heap_live
         if self.p.pacer == "1.15":
@@ -1037,8 +1148,10 @@ class Runtime:
                            triggered=triggered, goal_at_start=goal_at_start, work_cpu_s=work,
                            work_total_cpu_s=work, scan_heap_bytes=scan_heap, scan_stack_bytes=scan_stack,
                            scan_globals_bytes=self.globals_scan, marked_objs=marked_objs,
-                           expected_scan=self.last_heap_scan + self.stack_scan + self.globals_scan,
-                           mark_start_s=self.now + STW_SWEEP_TERM_S)
+                           expected_scan=self.last_heap_scan + self.last_stack_scan + self.globals_scan,
+                           mark_start_s=self.now + STW_SWEEP_TERM_S, scan_goroutines=self.goroutines,
+                           dead_stacks=self._dead_stacks)
+        self._dead_stacks = []
         # sweep termination STW
         self.now += STW_SWEEP_TERM_S
 
@@ -1074,12 +1187,27 @@ class Runtime:
         self.gc_cpu_s += gc_cpu + (cyc.idle_s if p.version == "1.15" or p.version == "1.19" else 0.0)
         self.gc_cpu_s_all += gc_cpu + cyc.idle_s
         # -- heap_marked, heapLive reset (gcControllerState.resetLive / 1.15 gcMark)
+        # lastStackScan = stackScanWork (resetLive): markroot scans the goroutines of allgs as of
+        # gcMarkRootPrepare (mark start); those started during the mark are not scanned
+        self.last_stack_scan = min(cyc.scan_stack_bytes, self.stack_scan)
+        if p.adaptive_stack_start:
+            # runtime/stack.go gcComputeStartingStackSize: avg scanned stack + stackGuard, a
+            # power of two, at least fixedStack
+            n = min(cyc.scan_goroutines, self.goroutines)
+            if n > 0:
+                avg = max(FIXED_STACK, self.last_stack_scan // n + STACK_GUARD)
+                self.starting_stack_bytes = 1 << (avg - 1).bit_length()
+            else:
+                self.starting_stack_bytes = FIXED_STACK
         self.heap_marked = marked
         self.heap_live = marked
         self.last_heap_scan = scan_marked
         self.num_gc += 1
         if cyc.forced:
             self.num_forced_gc += 1
+        # -- freeStackSpans (gcMarkTermination): stacks markrootFreeGStacks freed in this mark
+        if cyc.dead_stacks:
+            self._release_stack_pieces(cyc.dead_stacks)
         # -- sweep: unmarked objects are freed; empty spans go back to the heap
         self._sweep()
         self.heap.coalesce(self.num_gc - 1)
@@ -1095,9 +1223,10 @@ class Runtime:
         # the background sweeper (runtime/mgcsweep.go bgsweep) on the Ps the mutator leaves
         self.sweep_until_s = self.now + self.nspans_total * SWEEP_S_PER_SPAN  # one bgsweep goroutine
         self._pace_scavenger()
+        self._scav_wake(self.sweep_until_s)  # sweepone: sweeping done -> scavenger.ready()
         # -- outputs
         heap_goal_printed = cyc.goal_at_start if p.pacer == "1.15" else self.last_heap_goal
-        stacks_printed = self.max_stack_scan if p.gctrace_allocated_stacks else self.stack_scan
+        stacks_printed = self.max_stack_scan if p.gctrace_allocated_stacks else self.last_stack_scan
         clock = (STW_SWEEP_TERM_S, mark_end - cyc.mark_start_s, STW_MARK_TERM_S)
         cpu = (STW_SWEEP_TERM_S * self.procs, cyc.assist_s, cyc.bg_s, cyc.idle_s, STW_MARK_TERM_S * self.procs)
         elapsed = max(self.now, 1e-9)
