@@ -1224,6 +1224,12 @@ class Runtime:
         self.sweep_until_s = self.now + self.nspans_total * SWEEP_S_PER_SPAN  # one bgsweep goroutine
         self._pace_scavenger()
         self._scav_wake(self.sweep_until_s)  # sweepone: sweeping done -> scavenger.ready()
+        if self.p.memory_limit and self.memory_limit < MAXINT64:
+            # the first span the heap hands out after the sweep (every mcache was flushed for
+            # the sweep; the GC's workbufs, the program's next small objects) runs allocSpan's
+            # memory-limit check (runtime/mheap.go allocSpan: mappedReady + scav > memoryLimit
+            # -> scavenge the excess, forced, ignoring the background scavenger's density rule)
+            self._scavenge_for_limit(0)
         # -- outputs
         heap_goal_printed = cyc.goal_at_start if p.pacer == "1.15" else self.last_heap_goal
         stacks_printed = self.max_stack_scan if p.gctrace_allocated_stacks else self.last_stack_scan
