@@ -14,7 +14,7 @@ import click
 from ..errors import InputError, UsageError
 from ..timeline import COMMON, SCHEMAS, TimelineBuilder, json_default
 from ..traces import ALL_FORMATS, Follow, Source
-from ..traces.gctrace import CSV_COLUMNS, FastChunk, fast_chunk, fast_csv_chunk, fast_json_chunk, plain_gc_line
+from ..traces.gctrace import CSV_COLUMNS, FastChunk, fast_chunk, fast_csv_chunk, fast_json_pieces, plain_gc_line
 from ..traces.reader import iter_chunks, lines_of_chunk, open_binary
 
 _dumps = json.JSONEncoder(separators=(",", ":"), default=json_default, allow_nan=False).encode
@@ -309,10 +309,14 @@ def command(paths: tuple[str, ...], fmt: str | None, as_json: bool, as_csv: bool
             out.write(b.decode())
 
     def json_chunk(chunk: bytes, parser: Any, lineno: int) -> bool:
-        out_bytes = fast_json_chunk(chunk, parser, lineno)
-        if out_bytes is None:
+        pieces = fast_json_pieces(chunk, parser, lineno)
+        if pieces is None:
             return False
-        write_bytes(out_bytes)
+        if binary_out is not None:
+            out.flush()
+            binary_out.writelines(pieces)
+        else:
+            out.write(b"".join(pieces).decode())
         return True
 
     def summary_chunk(chunk: bytes, parser: Any, lineno: int) -> bool:

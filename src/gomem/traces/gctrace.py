@@ -470,8 +470,8 @@ class _JsonField:
         self.memo: dict[bytes, bytes] = {}
 
     def text(self, tok: bytes) -> bytes:
-        if self.kind == "float":  # float(g) in _gc18_record/_gc_record; json.dumps writes repr
-            if _FLOAT_TOKEN.fullmatch(tok) is None:
+        if self.kind in ("float", "pct"):  # float(g) in _gc18_record/_gc_record; json.dumps writes repr
+            if _FLOAT_TOKEN.fullmatch(tok) is None or self.kind == "pct" and not tok.isdigit():
                 raise _Reject
             f = float(tok)
             if f == float("inf"):
@@ -509,7 +509,7 @@ class _JsonField:
 
 
 #: the JSON fields after t_s and process, in the order of the numbers on the line (nf = 18)
-_JSON_FIELDS = [_JsonField(k, "float") for k in GC_KEYS[4:13]] + \
+_JSON_FIELDS = [_JsonField(k, "pct" if k == "gc_cpu_percent" else "float") for k in GC_KEYS[4:13]] + \
                [_JsonField(k, "mib") for k in GC_KEYS[13:19]] + [_JsonField("procs", "int")]
 #: digits -> "d" (the shape of number texts)
 _D = bytes(0x64 if 48 <= c <= 57 else c for c in range(256))
@@ -552,15 +552,24 @@ def _json_t(ts: list[bytes], n: int) -> list[bytes]:
     return out
 
 
+_TRUE_SEQ, _FALSE_SEQ = b',"forced":true,"seq":', b',"forced":false,"seq":'
+
+
 def _json_piece(chunk: bytes, first_lineno: int, state: list) -> bytes:
     """JSON Lines of a piece of complete gctrace lines (one modern format), or _Reject.
-    ``state`` = [process, last_num, versions]: advanced as GctraceParser.feed would."""
+    ``state`` = [process, last_num, versions]: advanced as GctraceParser.feed would.
+
+    The piece qualifies when each line, digits deleted, has the shape of a gctrace line of
+    the one format (dots only where a time has one: :func:`_dotted_shape`), and there are as
+    many numbers as the shapes have places. The numbers themselves are checked by their
+    column: t_s by :func:`_json_t`, the other times by their memo's regex, the percentage,
+    sizes, P and the GC number as integers."""
     skel = chunk.translate(None, _DIGITS).split(b"\n")
     skel.pop()
     n = len(skel)
     shapes = set(skel)
     info = set(map(_dotted_shape, shapes))
-    if None in info or len(info) > 2:
+    if None in info:
         raise _Reject
     nfs = {i[0] for i in info}  # type: ignore[index]
     if len(nfs) != 1:
@@ -613,8 +622,7 @@ def _json_piece(chunk: bytes, first_lineno: int, state: list) -> bytes:
             pieces.append(memo[col[0]])
         else:
             pieces.append(memo.column(col))
-    forced_of = {s: b',"forced":true,"seq":' if s.endswith(_FORCED) else b',"forced":false,"seq":'
-                 for s in shapes}
+    forced_of = {s: _TRUE_SEQ if s.endswith(_FORCED) else _FALSE_SEQ for s in shapes}
     if len(set(forced_of.values())) == 1:
         pieces.append(forced_of[skel[0]])
     else:
@@ -649,6 +657,12 @@ def fast_json_chunk(chunk: bytes, parser: GctraceParser, first_lineno: int) -> b
     Per chunk, not per line: the numbers are cut out in one ``translate``/``split``, each
     column is mapped through a memo of its JSON text (``,"key":value``), and the rows are
     assembled by list slicing and one ``join``."""
+    out = fast_json_pieces(chunk, parser, first_lineno)
+    return None if out is None else b"".join(out)
+
+
+def fast_json_pieces(chunk: bytes, parser: GctraceParser, first_lineno: int) -> list[bytes] | None:
+    """:func:`fast_json_chunk` as consecutive pieces of its text (each some 32 KiB of input)."""
     if not chunk.endswith(b"\n") or not chunk.startswith(b"gc "):
         return None
     state = [parser.process, parser.last_num, set()]
@@ -662,7 +676,7 @@ def fast_json_chunk(chunk: bytes, parser: GctraceParser, first_lineno: int) -> b
         return None
     parser.process, parser.last_num = state[0], state[1]
     parser.versions |= state[2]
-    return b"".join(out)
+    return out
 
 
 #: ``parse --csv`` columns of kind gc: "kind" and the gc schema (gomem/timeline.py SCHEMAS)
