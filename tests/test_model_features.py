@@ -178,6 +178,71 @@ def test_rss_only_where_written():
     assert 256 * MiB < rss < 300 * MiB and res.summary["peak_heap_alloc_bytes"] > 1280 * MiB
 
 
+def test_reused_memory_faults_in_as_it_is_zeroed():
+    """The seed's pattern: fresh 256 MiB slices the program never writes stay out of RSS; a
+    slice placed in freed (needzero) pages is zeroed by mallocgc and becomes resident over the
+    time memclr takes, not at once."""
+
+    def main(go):
+        for _ in range(5):
+            go.globals.a = go.make(256 * MiB, touch=False)
+            go.sleep(0.5)
+
+    res = simulate(main, RuntimeConfig(go="1.27"))
+    rss = res.timeline["rss"]
+    t, r = rss["t_s"], rss["rss_bytes"]
+    assert r[t < 1.4].max() < 32 * MiB  # three fresh allocations: nothing written
+    assert r.max() > 256 * MiB  # the slice zeroed in reused pages is resident
+    ramp = r[(r > 64 * MiB) & (r < 224 * MiB)]
+    assert len(ramp) >= 2  # sampled while memclr faults the pages in
+
+
+def test_goroutine_stacks_freed_at_the_next_gc_and_scavenged():
+    """1.19+ (adaptivestackstart): exited goroutines whose stack has the starting size keep it
+    on the free G list until the next GC (markrootFreeGStacks); the GC after drops the stacks
+    from the goal (lastStackScan) and the scavenger, woken at every GC, returns them within a
+    few cycles. 1.15 frees them at exit."""
+
+    def main(go):
+        g = go.go(None, stack_bytes=16 * KiB, count=10_000, used_bytes=12 * KiB)
+        go.churn(100 * MiB, 1024, 1.0)
+        before = go.read_mem_stats()
+        g.exit()
+        after_exit = go.read_mem_stats()
+        go.churn(100 * MiB, 1024, 0.2)
+        after_gcs = go.read_mem_stats()
+        go.printf("%d %d %d %d %d %d\n", before.StackInuse, after_exit.StackInuse, after_gcs.StackInuse,
+                  after_exit.NumGC, after_gcs.NumGC, after_gcs.HeapReleased)
+
+    for v in ("1.21", "1.27"):
+        res = simulate(main, RuntimeConfig(go=v, gogc=50, godebug="gctrace=1"))
+        before, at_exit, later, gc_exit, gc_later, released = map(int, res.stdout.split())
+        assert before > 150 * MiB and at_exit == before  # kept until the next GC
+        assert later < 8 * MiB and gc_later > gc_exit
+        assert released > 100 * MiB  # the freed stacks went back to the OS within 0.2 s
+        assert " 0 MB stacks" in res.stderr.splitlines()[-1]
+    old = simulate(main, RuntimeConfig(go="1.15", gogc=50))
+    before, at_exit = map(int, old.stdout.split()[:2])
+    assert at_exit < 8 * MiB < before  # 1.15: stackfree at goexit
+
+
+def test_memory_limit_scavenges_after_the_sweep():
+    """A freed 256 MiB object under a 400 MiB GOMEMLIMIT: the first span allocated after the
+    sweep (mheap.go allocSpan) scavenges mappedReady down to the limit."""
+
+    def main(go):
+        for _ in range(4):
+            go.globals.a = None
+            go.globals.a = go.make(256 * MiB, touch=False)
+            go.sleep(0.5)
+
+    for v in ("1.19", "1.21", "1.27"):
+        ms = simulate(main, RuntimeConfig(go=v, memory_limit_bytes=400 * MiB)).timeline["memstats"]
+        assert ms["heap_sys_bytes"].max() > 500 * MiB
+        assert ms["sys_bytes"][-1] - ms["heap_released_bytes"][-1] <= 400 * MiB
+        assert ms["heap_released_bytes"][-1] > 100 * MiB
+
+
 def test_versions_and_timeline(tmp_path):
     assert profile_for("go1.21.13").version == "1.21"
     p = profile_for("1.18")

@@ -295,6 +295,9 @@ class Runtime:
         self.scav_sleep_ratio = START_SCAV_SLEEP_RATIO
         self.scav_err_integral = 0.0
         self.lazy_free_pages = 0
+        # RSS of the allocation being faulted in (make): bytes, from, until
+        self._fault_bytes = 0
+        self._fault_from_s = self._fault_until_s = 0.0
         # mutator
         self.mutator_busy = 0.0  # CPUs the mutator uses right now
         self.next_sample_s = 0.0
@@ -408,7 +411,13 @@ class Runtime:
         heap_res = sum(r.res for r in self.runs) + self.heap.free_res_pages
         meta = sum(self._nonheap_sys())
         # metadata: heapArena structs and bitmaps are touched as the arena fills; count 90%
-        return heap_res * PAGE + self.stack_inuse + int(meta * 0.9) + BINARY_RSS_BYTES
+        rss = heap_res * PAGE + self.stack_inuse + int(meta * 0.9) + BINARY_RSS_BYTES
+        if self.now < self._fault_until_s:
+            # a large allocation being zeroed/written: its pages fault in as memclr (or the
+            # program) walks them, at FAULT_BYTES_PER_S, not all at once
+            left = (self._fault_until_s - self.now) / max(self._fault_until_s - self._fault_from_s, 1e-12)
+            rss -= int(self._fault_bytes * min(1.0, left))
+        return rss
 
     # ------------------------------------------------------------------------------------
     # pacer
@@ -778,8 +787,17 @@ class Runtime:
                 + self._zeroed_res * PAGE / ZERO_BYTES_PER_S)
         self.grown_bytes = 0
         self._zeroed_res = 0
+        if touched * PAGE >= 8 * MiB and cost > 0:
+            # mallocgc of a large object: memclrNoHeapPointers (needzero spans) or the program's
+            # writes fault its pages in over ``cost``; RSS follows (corpus seed rss.csv: a
+            # reused 1 GiB span becomes resident over ~1 s)
+            self._fault_bytes, self._fault_from_s, self._fault_until_s = touched * PAGE, self.now, self.now + cost
+            self._sample(force=True)
         if cost > 0:
             self.advance(cost, busy=1.0)
+            if self._fault_bytes:
+                self._fault_bytes = 0
+                self._sample(force=True)
         self._maybe_start_gc_heap()
         return h
 
@@ -823,7 +841,7 @@ class Runtime:
             else:
                 if self.gcpercent >= 0 and self.last_gc_end_s >= 0:
                     dt = min(dt, max(0.0, self.last_gc_end_s + FORCEGC_PERIOD_S - self.now))
-            if cyc is not None or objs_per_s or self._scav_did_work:
+            if cyc is not None or objs_per_s or self._scav_did_work or self.now < self._fault_until_s:
                 # samples while something changes; an idle program is not sampled tick by tick
                 dt = min(dt, max(self.next_sample_s - self.now, 0.0))
             if self.scav_next_run_s < INF:
@@ -1445,7 +1463,7 @@ class Runtime:
             self.next_sample_s = INF
         key = (self.heap_alloc, self.heap.mapped, self.heap.free_pages, self.heap.released_pages, self.num_gc,
                self.stack_pages)
-        if not force and key == self.last_sample_key:
+        if not force and key == self.last_sample_key and not (self._fault_from_s < self.now < self._fault_until_s):
             return
         self.last_sample_key = key
         m = self.mem_stats()
