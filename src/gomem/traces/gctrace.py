@@ -513,7 +513,7 @@ _JSON_FIELDS = [_JsonField(k, "pct" if k == "gc_cpu_percent" else "float") for k
                [_JsonField(k, "mib") for k in GC_KEYS[13:19]] + [_JsonField("procs", "int")]
 #: digits -> "d" (the shape of number texts)
 _D = bytes(0x64 if 48 <= c <= 57 else c for c in range(256))
-_SUB_CHUNK = 32 << 10  # cache-sized pieces: the token objects of one stay in cache
+_SUB_CHUNK = 16 << 10  # cache-sized pieces: the token objects of one stay in cache
 
 
 def _sub_chunks(chunk: bytes, size: int = _SUB_CHUNK) -> list[bytes]:
