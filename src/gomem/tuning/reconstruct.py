@@ -345,6 +345,26 @@ class Workload:
         return program
 
 
+def _stack_change_time(gc, t0: float, t1: float, change: float) -> float | None:
+    """When, between two StackInuse samples at ``t0`` and ``t1``, the stacks changed by
+    ``change`` bytes, as the cycles between them tell: a cycle whose gctrace ``stacks`` (the
+    roots the goal counts: mgcpacer.go, lastStackScan) already moved that way by half saw the
+    change; one that did not came before it. None when no cycle tells."""
+    ok = np.isfinite(gc.t_s) & np.isfinite(gc.stacks)
+    ts, ss = gc.t_s[ok], gc.stacks[ok]
+    inside = np.nonzero((ts > t0) & (ts < t1))[0]
+    if not len(inside) or inside[0] == 0:
+        return None
+    before = float(ss[inside[0] - 1])
+    last_after = None
+    for k in inside:
+        moved = (float(ss[k]) - before) * np.sign(change) > 0.5 * max(before, float(ss[k]), MiB)
+        if moved:
+            return max(t0, float(ts[k]) - 1e-3)
+        last_after = float(ts[k]) + 1e-3
+    return min(t1, last_after) if last_after is not None else None
+
+
 def _build_loop_rate(size: int, touch: float) -> float:
     """How fast the model's build loop (``go.build_live``) holds ``size``-byte objects:
     BUILD_S_PER_OBJ an object, the written bytes at BUILD_BYTES_PER_S, LARGE_ALLOC_S for a large
@@ -718,8 +738,12 @@ def reconstruct(tl: Timeline, process: int | None = None) -> Workload:
         if v < MiB:
             v = 0.0
         if abs(v - last) >= MiB or (v == 0.0 and last != 0.0):
-            # the change happened between the two samples: halfway (STACK_CHANGE_AT)
-            levels.append((float(t_prev + STACK_CHANGE_AT * (tt - t_prev)), v))
+            # the change happened between the two samples: halfway (STACK_CHANGE_AT), unless
+            # a cycle between them says on which side of it (gctrace's stacks, 1.18+)
+            t_change = _stack_change_time(gc, t_prev, float(tt), v - last)
+            if t_change is None:
+                t_change = t_prev + STACK_CHANGE_AT * (float(tt) - t_prev)
+            levels.append((float(t_change), v))
             last = v
         t_prev = float(tt)
     wl.stack_levels = levels
