@@ -511,6 +511,9 @@ class _JsonField:
 #: the JSON fields after t_s and process, in the order of the numbers on the line (nf = 18)
 _JSON_FIELDS = [_JsonField(k, "pct" if k == "gc_cpu_percent" else "float") for k in GC_KEYS[4:13]] + \
                [_JsonField(k, "mib") for k in GC_KEYS[13:19]] + [_JsonField("procs", "int")]
+#: MiB -> bytes as JSON text, without a key: the heap sizes of a line are close to each other
+_MIB_TEXT = _JsonField("", "mib")
+_MIB_TEXT.prefix = b""
 #: digits -> "d" (the shape of number texts)
 _D = bytes(0x64 if 48 <= c <= 57 else c for c in range(256))
 _SUB_CHUNK = 16 << 10  # cache-sized pieces: the token objects of one stay in cache
@@ -620,6 +623,9 @@ def _json_piece(chunk: bytes, first_lineno: int, state: list) -> bytes:
         col = toks[j::nf]
         if j >= 15 and col.count(col[0]) == n:  # stacks, globals, P: usually one value
             pieces.append(memo[col[0]])
+        elif memo.kind == "mib":  # the sizes share one memo (one dict in cache, not four)
+            pieces.append(memo.prefix)
+            pieces.append(_MIB_TEXT.column(col))
         else:
             pieces.append(memo.column(col))
     forced_of = {s: _TRUE_SEQ if s.endswith(_FORCED) else _FALSE_SEQ for s in shapes}
