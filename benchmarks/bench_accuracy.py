@@ -59,7 +59,10 @@ WHY = {
             "address-ordered placement of huge spans that the model's page heap does not reproduce.",
     "goroutines": "NumGC is set by how long the phase after the goroutines exit lasts (a cycle every 20-40 ms "
                   "with 9 MiB live), and that moves between real runs (the same program: exit at 4.1 s with "
-                  "GOGC=100, 3.4 s with GOGC=50; corpus/repeat: NumGC +27% / -33%). The peak is within 3%.",
+                  "GOGC=100, 3.4 s with GOGC=50; corpus/repeat: NumGC +27% / -33%). Under GOGC=200 the real runs "
+                  "start a cycle as the goroutines exit (their 241 MiB of stacks widen the runway, mgcpacer.go), "
+                  "which the replay's first cycles, while the goroutines are still being started, can miss (3 "
+                  "predicted cycles vs 8-15). The peak is within 8%.",
     "globals": "64 MiB of scanned globals: the trigger sits far below the goal (a long runway), and the model's "
                "runway differs by a few percent of the heap. Non-heap memory too: the real runs' Sys - HeapSys "
                "grows by 6-10 MiB while the globals are marked (GC work buffers holding the ~800k objects they "
