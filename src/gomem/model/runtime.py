@@ -66,8 +66,8 @@ MIN_SCAV_WORK_S = 1e-3
 START_SCAV_SLEEP_RATIO = 0.001
 SCAV_PI = (0.3375, 3.2e6, 1e9, 0.001, 1000.0)
 # madvise(MADV_DONTNEED) cost: resident pages (zap + free) vs pages never touched. Calibrated
-# on the corpus' goroutines runs (1.19-1.27: 40-90 MiB released per GC wake-up from freed,
-# resident stacks)
+# on the corpus (validate, 291 runs): 12-32 GiB/s give the same fit; the goroutines runs release
+# 25-90 MiB of freed stacks per GC wake-up (a >= 1 ms burst each), a spike under a limit ~3 GiB/s
 SCAV_RES_BYTES_PER_S = 16 * GiB
 SCAV_NONRES_BYTES_PER_S = 96 * GiB
 SYSMAP_S_PER_BYTE = 1e-3 / GiB  # mmap/sysMap of new heap memory
