@@ -14,7 +14,8 @@ import click
 from ..errors import InputError, UsageError
 from ..timeline import COMMON, SCHEMAS, TimelineBuilder, json_default
 from ..traces import ALL_FORMATS, Follow, Source
-from ..traces.gctrace import CSV_COLUMNS, FastChunk, fast_chunk, fast_csv_chunk, fast_json_pieces, plain_gc_line
+from ..traces.gctrace import CSV_COLUMNS, FastChunk, fast_chunk, fast_csv_chunk, fast_json_pieces, plain_gc_line, \
+    sub_chunks
 from ..traces.reader import iter_chunks, lines_of_chunk, open_binary
 
 _dumps = json.JSONEncoder(separators=(",", ":"), default=json_default, allow_nan=False).encode
@@ -199,8 +200,16 @@ def _fast_records(src: Source, take_chunk: Callable[[bytes, Any, int], bool],
                     tp.lines += nlines
                     lineno += nlines
                     continue
-            if allow:
-                yield from _runs(chunk, tp, take_chunk, lineno)
+            if allow:  # piece by piece, and the pieces the fast path refuses line by line
+                ln = lineno
+                for piece in sub_chunks(chunk):
+                    k = piece.count(b"\n") + (0 if piece.endswith(b"\n") else 1)
+                    if tp.idle() and piece.endswith(b"\n") and take_chunk(piece, tp.gc, ln):
+                        tp.formats["gctrace"] += k
+                        tp.lines += k
+                    else:
+                        yield from _runs(piece, tp, take_chunk, ln)
+                    ln += k
             else:
                 for ln, line in lines_of_chunk(chunk, lineno):
                     yield from tp.feed(line, ln)

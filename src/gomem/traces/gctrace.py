@@ -526,7 +526,7 @@ _D = bytes(0x64 if 48 <= c <= 57 else c for c in range(256))
 _SUB_CHUNK = 16 << 10  # cache-sized pieces: the token objects of one stay in cache
 
 
-def _sub_chunks(chunk: bytes, size: int = _SUB_CHUNK) -> list[bytes]:
+def sub_chunks(chunk: bytes, size: int = _SUB_CHUNK) -> list[bytes]:
     """``chunk`` (complete lines) cut at newlines into pieces of about ``size`` bytes."""
     out = []
     i, end = 0, len(chunk)
@@ -682,7 +682,7 @@ def fast_json_pieces(chunk: bytes, parser: GctraceParser, first_lineno: int) -> 
     out = []
     lineno = first_lineno
     try:
-        for piece in _sub_chunks(chunk):
+        for piece in sub_chunks(chunk):
             out.append(_json_piece(piece, lineno, state))
             lineno += piece.count(b"\n")
     except (_Reject, ValueError):
