@@ -12,29 +12,7 @@ import sys
 import click
 
 from ..errors import UsageError
-from ..units import MAX_INT64, parse_size
-
-
-def parse_gogc(text: str) -> int | None:
-    """runtime/mgcpacer.go readGOGC: ``off`` -> off, an integer -> it (negative -> off)."""
-    t = text.strip().lower()
-    if t == "off":
-        return None
-    try:
-        n = int(t)
-    except ValueError:
-        raise UsageError(f"GOGC {text!r}: expected a non-negative integer or off") from None
-    return None if n < 0 else n
-
-
-def parse_memlimit(text: str) -> int | None:
-    try:
-        n = parse_size(text)
-    except ValueError as e:
-        raise UsageError(f"GOMEMLIMIT: {e}") from None
-    if n <= 0:
-        raise UsageError(f"GOMEMLIMIT {text!r}: expected a positive size (e.g. 3GiB) or off")
-    return None if n >= MAX_INT64 else n
+from ._options import parse_gogc, parse_limit
 
 
 @click.command("sim")
@@ -64,7 +42,7 @@ def command(workload, go_version, gogc, memlimit, godebug, gomaxprocs, timeline_
         raise UsageError(f"--go: {e}") from None
     gogc_v = parse_gogc(gogc if gogc is not None else env.get("GOGC", "100") or "100")
     lim_text = memlimit if memlimit is not None else env.get("GOMEMLIMIT")
-    lim_v = parse_memlimit(lim_text) if lim_text else None
+    lim_v = parse_limit(lim_text) if lim_text else None
     godebug_v = godebug if godebug is not None else env.get("GODEBUG", "")
     if gomaxprocs is None:
         try:

@@ -13,36 +13,19 @@ from rich.table import Table
 
 from ..errors import UsageError
 from ..timeline import json_default
-from ..units import MAX_INT64, format_size, parse_size
+from ..units import format_size
 from ._input import load_run
+from ._options import parse_gogc as _parse_gogc, parse_limit as _parse_limit
 
 
 def parse_gogc(text: str | None) -> Any:
     """``off`` → None (GOGC=off), an integer ≥ 0 → that integer; ``...`` when not given."""
-    if text is None:
-        return ...
-    t = text.strip().lower()
-    if t == "off":
-        return None
-    try:
-        n = int(t)
-    except ValueError:
-        raise UsageError(f"--gogc {text!r}: expected a non-negative integer or off") from None
-    if n < 0:
-        return None  # runtime/mgcpacer.go readGOGC: negative means off
-    return n
+    return ... if text is None else _parse_gogc(text, "--gogc")
 
 
 def parse_limit(text: str | None, opt: str) -> Any:
-    if text is None:
-        return ...
-    try:
-        n = parse_size(text)
-    except ValueError as e:
-        raise UsageError(f"{opt}: {e}") from None
-    if n <= 0:
-        raise UsageError(f"{opt} {text!r}: expected a positive size")
-    return None if n >= MAX_INT64 else n
+    """A size for ``opt``; ``...`` when not given."""
+    return ... if text is None else _parse_limit(text, opt)
 
 
 def settings_from_options(gogc: str | None, memlimit: str | None, madvdontneed: bool, free_os_every: float | None,
