@@ -27,11 +27,11 @@ SEED_TEXT = REPO_ROOT.parent / "shared" / "reference" / "seed.txt"
 
 #: (label, workload file, GOGC, GOMEMLIMIT)
 LEVERS = (
-    ("as written (GOGC=100)", "seed.py", 100, None),
+    ("GOGC=100 (as written)", "seed.py", 100, None),
     ("GOGC=50", "seed.py", 50, None),
     ("GOMEMLIMIT=3GiB", "seed.py", 100, 3 * GiB),
-    ("GOGC=off GOMEMLIMIT=3GiB", "seed.py", None, 3 * GiB),
-    ("a = nil before make (seedfix.py)", "seedfix.py", 100, None),
+    ("GOGC=off+GOMEMLIMIT=3GiB", "seed.py", None, 3 * GiB),
+    ("a = nil before make", "seedfix.py", 100, None),
 )
 
 
@@ -94,14 +94,14 @@ def command(go_version: str, as_json: bool) -> int:
 
     con.rule(f"[bold]3. What would cut the peak (Go {go_version}, 2 P, model)")
     t = Table(show_edge=False)
-    for col, justify in (("setting", "left"), ("peak heap MiB", "right"), ("peak memory MiB", "right"),
-                         ("peak RSS MiB", "right"), ("GCs", "right"), ("GC CPU", "right")):
-        t.add_column(col, justify=justify)
+    for col, justify in (("setting", "left"), ("heap MiB", "right"), ("memory MiB", "right"),
+                         ("RSS MiB", "right"), ("GCs", "right"), ("GC CPU", "right")):
+        t.add_column(col, justify=justify, no_wrap=True)
     for r in rows:
         t.add_row(r["lever"], f"{r['peak_heap_bytes'] / MiB:.0f}", f"{r['peak_memory_bytes'] / MiB:.0f}",
                   f"{r['peak_rss_bytes'] / MiB:.0f}", str(r["num_gc"]), f"{100 * r['gc_cpu_fraction']:.2f}%")
     con.print(t)
-    con.print("peak heap = HeapSys − HeapReleased; peak memory = Sys − HeapReleased (what GOMEMLIMIT limits); "
+    con.print("peaks: heap = HeapSys − HeapReleased; memory = Sys − HeapReleased (what GOMEMLIMIT limits); "
               "RSS counts only pages the program wrote.\nNext: record a real program with "
               "`gomem run -- ./prog`, then `gomem explain DIR`, `gomem whatif DIR --memlimit 3GiB`, `gomem report DIR`.")
     return 0
