@@ -1013,6 +1013,8 @@ class Runtime:
             self.scav_next_run_s = max(t, self.now)
 
     def _scav_excess(self) -> int:
+        """Bytes above the scavenger's goals: the retained heap above the GOGC-derived goal,
+        or mappedReady above the memory-limit goal (mgcscavenge.go scavengerState.shouldStop)."""
         excess = 0
         retained = self.heap_sys - self.heap_released
         if self.scav_gc_goal != U64MAX and retained > self.scav_gc_goal:
@@ -1074,14 +1076,7 @@ class Runtime:
         free_unscav = self.heap.unscavenged_free() * PAGE
         if free_unscav <= 0:
             return
-        excess = 0
-        retained = self.heap_sys - self.heap_released
-        if self.scav_gc_goal != U64MAX and retained > self.scav_gc_goal:
-            excess = retained - self.scav_gc_goal
-        if self.scav_limit_goal != U64MAX:
-            mr = self.mapped_ready()
-            if mr > self.scav_limit_goal:
-                excess = max(excess, mr - self.scav_limit_goal)
+        excess = self._scav_excess()
         if excess < PHYS_PAGE:
             return
         if self.p.scav_whole_procs:

@@ -169,15 +169,20 @@ def resolve_command(cmd: list[str], env: dict[str, str]) -> str:
     return found
 
 
-def default_out_dir(cmd: list[str], base: str | os.PathLike = "gomem-runs") -> Path:
+def new_run_dir(name: str, base: str | os.PathLike = "gomem-runs") -> Path:
+    """A fresh ``base/<timestamp>-<name>[-N]`` path (not created)."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(cmd[0]).name)[:40] if cmd else "run"
     p = Path(base) / f"{stamp}-{name}"
     n = 2
     while p.exists():
         p = Path(base) / f"{stamp}-{name}-{n}"
         n += 1
     return p
+
+
+def default_out_dir(cmd: list[str], base: str | os.PathLike = "gomem-runs") -> Path:
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(cmd[0]).name)[:40] if cmd else "run"
+    return new_run_dir(name, base)
 
 
 # -- streams -----------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ from .goversion import go_version_of
 from .loop import SamplingLoop
 from .procfs import ProcSampler, process_start_unix_s
 from .recorder import Recorder
-from .runner import mem_total_bytes
+from .runner import mem_total_bytes, new_run_dir
 from .summary import Tally
 
 
@@ -283,14 +283,8 @@ class WatchResult:
 
 
 def default_watch_dir(source, base: str | os.PathLike = "gomem-runs") -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
     name = f"watch-{source.pid}" if source.kind == "pid" else f"watch-{source.kind}"
-    p = Path(base) / f"{stamp}-{name}"
-    n = 2
-    while p.exists():
-        p = Path(base) / f"{stamp}-{name}-{n}"
-        n += 1
-    return p
+    return new_run_dir(name, base)
 
 
 def watch(cfg: WatchConfig, *, on_start: Callable[[Path], None] | None = None,
