@@ -14,7 +14,7 @@ import click
 from ..errors import InputError, UsageError
 from ..timeline import COMMON, SCHEMAS, TimelineBuilder, json_default
 from ..traces import ALL_FORMATS, Follow, Source
-from ..traces.gctrace import CSV_COLUMNS, FastChunk, fast_chunk, fast_csv_chunk, fast_json_pieces, plain_gc_line, \
+from ..traces.gctrace import CSV_COLUMNS, FastChunk, fast_chunk, fast_csv_chunk, fast_json_lines, plain_gc_line, \
     sub_chunks
 from ..traces.reader import iter_chunks, lines_of_chunk, open_binary
 
@@ -177,11 +177,11 @@ def _report_unknown(sources: list[Source]) -> None:
         click.echo(f"  {path}:{ln}: {shown}", err=True)
 
 
-def _fast_records(src: Source, take_chunk: Callable[[bytes, Any, int], bool],
+def _fast_records(src: Source, take_chunk: Callable[[bytes, Any, int], int],
                   kinds: set[str] | None) -> Iterator[dict[str, Any]]:
     """Records of one file, where ``take_chunk(chunk, gctrace_parser, first_lineno)`` may take
-    a whole chunk of plain gctrace lines, one record a line (returning True, or False to leave
-    the chunk to the line parser); yields only the records of the lines it left.
+    a whole chunk of plain gctrace lines, one record a line (returning the number of lines it
+    took, or 0 to leave the chunk to the line parser); yields only the records of the lines it left.
 
     A chunk the fast path does not take whole (a noise line, a split line, another format)
     is cut into runs: runs of plain gctrace lines go to ``take_chunk`` again whenever the line
@@ -193,13 +193,14 @@ def _fast_records(src: Source, take_chunk: Callable[[bytes, Any, int], bool],
     allow = kinds is None or "gc" in kinds
     try:
         for chunk in iter_chunks(f):
-            nlines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
             if allow and tp.idle():
-                if take_chunk(chunk, tp.gc, lineno):
-                    tp.formats["gctrace"] += nlines
-                    tp.lines += nlines
-                    lineno += nlines
+                taken = take_chunk(chunk, tp.gc, lineno)
+                if taken:  # (the line count comes from take_chunk: no extra pass over the chunk)
+                    tp.formats["gctrace"] += taken
+                    tp.lines += taken
+                    lineno += taken
                     continue
+            nlines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
             if allow:  # piece by piece, and the pieces the fast path refuses line by line
                 ln = lineno
                 for piece in sub_chunks(chunk):
@@ -221,7 +222,7 @@ def _fast_records(src: Source, take_chunk: Callable[[bytes, Any, int], bool],
     src.collect(tp)
 
 
-def _runs(chunk: bytes, tp: Any, take_chunk: Callable[[bytes, Any, int], bool],
+def _runs(chunk: bytes, tp: Any, take_chunk: Callable[[bytes, Any, int], int],
           first_lineno: int) -> Iterator[dict[str, Any]]:
     """The records of a chunk not taken whole: runs of plain gctrace lines (see
     :func:`gomem.traces.gctrace.plain_gc_line`) to ``take_chunk``, the rest line by line."""
@@ -317,32 +318,36 @@ def command(paths: tuple[str, ...], fmt: str | None, as_json: bool, as_csv: bool
         else:
             out.write(b.decode())
 
-    def json_chunk(chunk: bytes, parser: Any, lineno: int) -> bool:
-        pieces = fast_json_pieces(chunk, parser, lineno)
-        if pieces is None:
-            return False
+    # take_chunk functions: the number of lines taken (0: left to the line parser)
+    def json_chunk(chunk: bytes, parser: Any, lineno: int) -> int:
+        got = fast_json_lines(chunk, parser, lineno)
+        if got is None:
+            return 0
+        pieces, n = got
         if binary_out is not None:
             out.flush()
             binary_out.writelines(pieces)
         else:
             out.write(b"".join(pieces).decode())
-        return True
+        return n
 
-    def summary_chunk(chunk: bytes, parser: Any, lineno: int) -> bool:
+    def summary_chunk(chunk: bytes, parser: Any, lineno: int) -> int:
+        if summary is None:
+            return 0
         fc = fast_chunk(chunk, parser, lineno)
-        if fc is None or summary is None:
-            return False
+        if fc is None:
+            return 0
         summary.add_fast_gc(fc)
-        return True
+        return fc.n
 
-    def csv_chunk(chunk: bytes, parser: Any, lineno: int) -> bool:
+    def csv_chunk(chunk: bytes, parser: Any, lineno: int) -> int:
         out_bytes = fast_csv_chunk(chunk, parser, lineno)
         if out_bytes is None:
-            return False
+            return 0
         if csv_writer is None:
             csv_header("gc", None)
         write_bytes(out_bytes)
-        return True
+        return chunk.count(b"\n")
 
     take = (json_chunk if as_json else csv_chunk if as_csv and kind_set == {"gc"} and CSV_COLUMNS == ("kind", *SCHEMAS["gc"])
             else summary_chunk if (summary is not None and builder is None) else None)
