@@ -57,7 +57,19 @@ predictions 15% off), or only where the recording built faster than the model's 
 (MAKE_FAST_BUILDS: identity mean error 3.5% instead of 3.8%, the predictions' 5.1% instead of
 4.8%); larger objects where the recording built faster than the model's build
 loop can (spike: 1 MiB objects at 20 GB/s; it lowers the mark cost the sizes above match);
-choosing among reconstructions the one whose identity replay comes closest. The remaining
+choosing among reconstructions the one whose identity replay comes closest. Retried or tried
+with the 12:16 model (all cases peak within 10%, 141/159 with what is kept; heldout 68/72):
+ALIGN_TIME off 143/159 but identity within 3% 28/42 instead of 31/42 and heldout 67/72;
+DROP_THEN_BUILD off 143/159 but NumGC within 25% 120 instead of 123; a second object size for
+the live heap far above its usual level, from the mark CPU it added (spikes of 1 MiB buffers)
+139/159, identity 28/42 (the model's loop builds 1 MiB objects at ~4 GB/s, the heldout spike
+at ~35 GB/s, so its ladder still ends a rung low); object sizes raised until the model's loop
+keeps pace with the recording's build 139-140/159; a live-weighted size estimate instead of
+the median 139/159; holding heap2 less the garbage share of heap1 − heap0 139/159 (service
+1.19 identity −7%), HELD_AT_MARK_START 134/159; prepare()'s live correction cycle by cycle
+141/159, heldout within noise. Each moves the batch cases, whose real runs are bimodal, by a
+few either way: the misses left are the batch's phase, the model's page heap (seed on 1.19)
+and build speed (spikes), and non-heap memory (globals). The remaining
 identity misses are mostly in the phase of the cycles: a doubling ladder of cycles through a
 fast build (batch, spike) ends wherever its first cycle fell, and the model's build loop is
 slower than some recorded programs' (see bench_accuracy's notes).
