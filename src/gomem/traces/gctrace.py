@@ -469,10 +469,11 @@ class _JsonField:
     dict (``memo``): the values of a column repeat (phase times have two significant digits,
     sizes move slowly), and a column is looked up at once with ``operator.itemgetter``."""
 
-    __slots__ = ("prefix", "kind", "memo")
+    __slots__ = ("prefix", "kind", "memo", "suffix")
 
-    def __init__(self, key: str, kind: str):
+    def __init__(self, key: str, kind: str, suffix: bytes = b""):
         self.prefix = b',"' + key.encode() + b'":'
+        self.suffix = suffix  # the constant text after the value, if always the same
         self.kind = kind
         self.memo: dict[bytes, bytes] = {}
 
@@ -488,7 +489,7 @@ class _JsonField:
             if len(tok) > 1 and tok[:1] == b"0" or len(tok) > 300:
                 raise _Reject
             text = str(int(tok) << 20 if self.kind == "mib" else int(tok))
-        return self.prefix + text.encode()
+        return self.prefix + text.encode() + self.suffix
 
     def __getitem__(self, tok: bytes) -> bytes:
         v = self.memo.get(tok)
@@ -521,6 +522,10 @@ _JSON_FIELDS = [_JsonField(k, "pct" if k == "gc_cpu_percent" else "float") for k
 #: MiB -> bytes as JSON text, without a key: the heap sizes of a line are close to each other
 _MIB_TEXT = _JsonField("", "mib")
 _MIB_TEXT.prefix = b""
+#: the last time (cpu_mark_term_ms) is always followed by heap_start_bytes: its memo's texts
+#: end with that key (one piece less per line)
+_JSON_FIELDS[8].suffix = _JSON_FIELDS[9].prefix
+assert GC_KEYS[12] == "cpu_mark_term_ms" and GC_KEYS[13] == "heap_start_bytes"
 #: digits -> "d" (the shape of number texts)
 _D = bytes(0x64 if 48 <= c <= 57 else c for c in range(256))
 _SUB_CHUNK = 16 << 10  # cache-sized pieces: the token objects of one stay in cache
@@ -590,9 +595,6 @@ def _json_piece(chunk: bytes, first_lineno: int, state: list) -> bytes:
     if len(toks) != n * nf:
         raise _Reject
     nums = toks[0::nf]
-    # num: written as printed, so no leading zero (GC numbers start at 1)
-    if min(nums)[:1] == b"0":
-        raise _Reject
     # t_s: canonical (the float's repr, as json.dumps writes it) once trailing zeros go, for
     # the texts checked here: a dot, no leading zero, <= 15 digits, not below 1e-4
     ts = _json_t(toks[1::nf], n)
@@ -605,6 +607,10 @@ def _json_piece(chunk: bytes, first_lineno: int, state: list) -> bytes:
         consecutive = True
         last = first_num + n - 1
     else:
+        # num: written as printed, so no leading zero (GC numbers start at 1); consecutive
+        # numbers matched their own formatting above, so they have none
+        if min(nums)[:1] == b"0":
+            raise _Reject
         consecutive = False
         procs = []
         for num in map(int, nums):
@@ -632,7 +638,8 @@ def _json_piece(chunk: bytes, first_lineno: int, state: list) -> bytes:
         if j >= 15 and col.count(col[0]) == n:  # stacks, globals, P: usually one value
             pieces.append(memo[col[0]])
         elif memo.kind == "mib":  # the sizes share one memo (one dict in cache, not four)
-            pieces.append(memo.prefix)
+            if j != 11:  # (heap_start_bytes: its key ends the cpu_mark_term_ms texts)
+                pieces.append(memo.prefix)
             pieces.append(_MIB_TEXT.column(col))
         else:
             pieces.append(memo.column(col))
@@ -657,10 +664,20 @@ def _join_rows(n: int, pieces: list) -> bytes:
             folded[-1] += p
         else:
             folded.append(p)
+    head = b""
+    if len(folded) > 2 and isinstance(folded[0], bytes) and isinstance(folded[-1], bytes):
+        # a row's end and the next row's start are one piece: the first row's start goes
+        # ahead of the rows, the last row's end after them
+        head = folded.pop(0)
+        end = folded[-1]
+        folded[-1] = end + head
     w = len(folded)
-    flat: list = [b""] * (n * w)
-    for j, p in enumerate(folded):
+    flat: list = [b""] * (n * w + 1)
+    flat[0] = head
+    for j, p in enumerate(folded, 1):
         flat[j::w] = [p] * n if isinstance(p, bytes) else p
+    if head:
+        flat[-1] = end
     return b"".join(flat)
 
 
