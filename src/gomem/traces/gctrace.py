@@ -568,6 +568,8 @@ def _json_t(ts: list[bytes], n: int) -> list[bytes]:
 
 
 _TRUE_SEQ, _FALSE_SEQ = b',"forced":true,"seq":', b',"forced":false,"seq":'
+#: '"process":N' -> the gc_cpu_percent field whose texts start with it (one piece less per line)
+_PCT_FIELDS: dict[bytes, _JsonField] = {}
 
 
 def _json_piece(chunk: bytes, first_lineno: int, state: list) -> bytes:
@@ -628,9 +630,20 @@ def _json_piece(chunk: bytes, first_lineno: int, state: list) -> bytes:
         seq = ((b"%d\n" * n) % tuple(range(first_lineno, first_lineno + n))).split(b"\n")
         seq.pop()
     # the record, piece by piece: a column whose value is the same on every line is folded
-    pieces: list = [b'{"kind":"gc","num":', nums, b',"t_s":', ts, b","]
-    pieces.append(procs_lit if procs is None else procs)
+    pieces: list = [b'{"kind":"gc","num":', nums, b',"t_s":', ts]
     fields = _JSON_FIELDS if nf == 18 else _JSON_FIELDS[:13] + _JSON_FIELDS[15:]
+    if procs is None:  # one process: its key goes in the texts of the percentage's memo
+        pct = _PCT_FIELDS.get(procs_lit)
+        if pct is None and len(_PCT_FIELDS) < 64:
+            pct = _PCT_FIELDS[procs_lit] = _JsonField("gc_cpu_percent", "pct")
+            pct.prefix = b"," + procs_lit + pct.prefix
+        if pct is None:
+            pieces.append(b"," + procs_lit)
+        else:
+            fields = [pct, *fields[1:]]
+    else:
+        pieces.append(b",")
+        pieces.append(procs)
     for j, memo in enumerate(fields, 2):
         if j == nf - 1 and nf == 16:
             pieces.append(b',"stacks_bytes":null,"globals_bytes":null')
@@ -643,7 +656,10 @@ def _json_piece(chunk: bytes, first_lineno: int, state: list) -> bytes:
             pieces.append(_MIB_TEXT.column(col))
         else:
             pieces.append(memo.column(col))
-    forced_of = {s: _TRUE_SEQ if s.endswith(_FORCED) else _FALSE_SEQ for s in shapes}
+    tail = b""  # (the constant pieces before forced go in its texts)
+    while type(pieces[-1]) is bytes:
+        tail = pieces.pop() + tail
+    forced_of = {s: tail + (_TRUE_SEQ if s.endswith(_FORCED) else _FALSE_SEQ) for s in shapes}
     if len(set(forced_of.values())) == 1:
         pieces.append(forced_of[skel[0]])
     else:
@@ -659,13 +675,19 @@ def _json_piece(chunk: bytes, first_lineno: int, state: list) -> bytes:
 def _join_rows(n: int, pieces: list) -> bytes:
     """``n`` rows of the pieces (bytes: the same on every row; lists: one per row), joined."""
     folded: list = []
+    after_bytes = False
     for p in pieces:
-        if isinstance(p, bytes) and folded and isinstance(folded[-1], bytes):
-            folded[-1] += p
+        if type(p) is bytes:
+            if after_bytes:
+                folded[-1] += p
+            else:
+                folded.append(p)
+                after_bytes = True
         else:
             folded.append(p)
+            after_bytes = False
     head = b""
-    if len(folded) > 2 and isinstance(folded[0], bytes) and isinstance(folded[-1], bytes):
+    if len(folded) > 2 and type(folded[0]) is bytes and type(folded[-1]) is bytes:
         # a row's end and the next row's start are one piece: the first row's start goes
         # ahead of the rows, the last row's end after them
         head = folded.pop(0)
@@ -675,7 +697,7 @@ def _join_rows(n: int, pieces: list) -> bytes:
     flat: list = [b""] * (n * w + 1)
     flat[0] = head
     for j, p in enumerate(folded, 1):
-        flat[j::w] = [p] * n if isinstance(p, bytes) else p
+        flat[j::w] = [p] * n if type(p) is bytes else p
     if head:
         flat[-1] = end
     return b"".join(flat)
