@@ -572,6 +572,42 @@ _TRUE_SEQ, _FALSE_SEQ = b',"forced":true,"seq":', b',"forced":false,"seq":'
 _PCT_FIELDS: dict[bytes, _JsonField] = {}
 
 
+_FORCED_NL = _FORCED + b"\n"
+
+
+def _tiled(skel_text: bytes) -> tuple[int, int, list[int]] | None:
+    """(lines, numbers per line, indices of the forced lines) when every line of ``skel_text``
+    (lines with digits deleted) is the first line's shape, with or without " (forced)", and
+    that is a gctrace shape (:func:`_dotted_shape`); None otherwise (then look line by line).
+
+    Each shape holds one newline, at its end, so occurrences never overlap: when their
+    lengths add up to the whole text, they tile it, one occurrence a line."""
+    i = skel_text.find(b"\n") + 1
+    if i <= 0:
+        return None
+    first = skel_text[:i]
+    if first.endswith(_FORCED_NL):
+        plain, forced = first[:-len(_FORCED_NL)] + b"\n", first
+    else:
+        plain, forced = first, first[:-1] + _FORCED_NL
+    lp, lf = len(plain), len(forced)
+    n_plain = skel_text.count(plain)
+    n_forced = skel_text.count(forced) if _FORCED_NL in skel_text else 0
+    if n_plain * lp + n_forced * lf != len(skel_text):
+        return None
+    info = _dotted_shape(plain[:-1])
+    if info is None or info[1] or _dotted_shape(forced[:-1]) != (info[0], True):
+        return None
+    idx = []
+    if n_forced:
+        extra = lf - lp
+        pos = skel_text.find(forced)
+        while pos >= 0:  # line index: the plain and forced lines before, from the offset
+            idx.append((pos - len(idx) * extra) // lp)
+            pos = skel_text.find(forced, pos + lf)
+    return n_plain + n_forced, info[0], idx
+
+
 def _json_piece(chunk: bytes, first_lineno: int, state: list) -> bytes:
     """JSON Lines of a piece of complete gctrace lines (one modern format), or _Reject.
     ``state`` = [process, last_num, versions, lines]: advanced as GctraceParser.feed would
@@ -582,17 +618,24 @@ def _json_piece(chunk: bytes, first_lineno: int, state: list) -> bytes:
     many numbers as the shapes have places. The numbers themselves are checked by their
     column: t_s by :func:`_json_t`, the other times by their memo's regex, the percentage,
     sizes, P and the GC number as integers."""
-    skel = chunk.translate(None, _DIGITS).split(b"\n")
-    skel.pop()
-    n = len(skel)
-    shapes = set(skel)
-    info = set(map(_dotted_shape, shapes))
-    if None in info:
-        raise _Reject
-    nfs = {i[0] for i in info}  # type: ignore[index]
-    if len(nfs) != 1:
-        raise _Reject
-    nf = nfs.pop()
+    skel_text = chunk.translate(None, _DIGITS)
+    tiled = _tiled(skel_text)
+    if tiled is not None:  # one shape, with or without " (forced)": no split into lines
+        n, nf, forced_idx = tiled
+        skel = forced_of = None
+    else:
+        skel = skel_text.split(b"\n")
+        skel.pop()
+        n = len(skel)
+        shapes = set(skel)
+        info = set(map(_dotted_shape, shapes))
+        if None in info:
+            raise _Reject
+        nfs = {i[0] for i in info}  # type: ignore[index]
+        if len(nfs) != 1:
+            raise _Reject
+        nf = nfs.pop()
+        forced_of = {s: s.endswith(_FORCED) for s in shapes}
     toks = chunk.translate(_TO_SPACE).split()
     if len(toks) != n * nf:
         raise _Reject
@@ -650,20 +693,37 @@ def _json_piece(chunk: bytes, first_lineno: int, state: list) -> bytes:
         col = toks[j::nf]
         if j >= 15 and col.count(col[0]) == n:  # stacks, globals, P: usually one value
             pieces.append(memo[col[0]])
-        elif memo.kind == "mib":  # the sizes share one memo (one dict in cache, not four)
+            continue
+        if memo.kind == "mib":  # the sizes share one memo (one dict in cache, not four)
             if j != 11:  # (heap_start_bytes: its key ends the cpu_mark_term_ms texts)
                 pieces.append(memo.prefix)
-            pieces.append(_MIB_TEXT.column(col))
-        else:
-            pieces.append(memo.column(col))
+            memo = _MIB_TEXT
+        if n > 1:  # (:meth:`_JsonField.column`, its usual case inline)
+            try:
+                pieces.append(itemgetter(*col)(memo.memo))
+                continue
+            except KeyError:
+                pass
+        pieces.append(memo.column(col))
     tail = b""  # (the constant pieces before forced go in its texts)
     while type(pieces[-1]) is bytes:
         tail = pieces.pop() + tail
-    forced_of = {s: tail + (_TRUE_SEQ if s.endswith(_FORCED) else _FALSE_SEQ) for s in shapes}
-    if len(set(forced_of.values())) == 1:
-        pieces.append(forced_of[skel[0]])
+    true_txt, false_txt = tail + _TRUE_SEQ, tail + _FALSE_SEQ
+    if forced_of is None:
+        if not forced_idx:
+            pieces.append(false_txt)
+        elif len(forced_idx) == n:
+            pieces.append(true_txt)
+        else:
+            forced_col = [false_txt] * n
+            for i in forced_idx:
+                forced_col[i] = true_txt
+            pieces.append(forced_col)
+    elif len(set(forced_of.values())) == 1:
+        pieces.append(true_txt if forced_of[skel[0]] else false_txt)  # type: ignore[index]
     else:
-        pieces.append(list(map(forced_of.__getitem__, skel)))
+        texts = {s: true_txt if f else false_txt for s, f in forced_of.items()}
+        pieces.append(list(map(texts.__getitem__, skel)))  # type: ignore[arg-type]
     pieces.append(seq)
     pieces.append(b"}\n")
     state[0], state[1] = process, last
