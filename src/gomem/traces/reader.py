@@ -118,6 +118,16 @@ def iter_chunks(f: BinaryIO) -> Iterator[bytes]:
                 continue
             data = data[nl + 1:]
             skipping = False
+        cut = data.rfind(b"\n")
+        if cut >= 0:  # as below (rest holds no newline), with one copy of the data, not two
+            chunk = b"".join((rest, memoryview(data)[:cut + 1])) if cut + 1 < len(data) or rest else data
+            rest = data[cut + 1:]
+            yield chunk
+            if len(rest) >= MAX_LINE:
+                yield rest[:MAX_LINE] + b"\n"
+                rest = b""
+                skipping = True
+            continue
         buf = rest + data if rest else data
         cut = buf.rfind(b"\n")
         if cut < 0:
