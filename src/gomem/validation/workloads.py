@@ -12,6 +12,7 @@ from functools import partial
 from typing import Callable
 
 from ..model import Handle
+from ..workloads.library import CORPUS
 from ..units import MiB
 
 
@@ -152,43 +153,7 @@ def program(name: str, scale: float = 1.0, time_scale: float = 1.0) -> Callable:
     return main
 
 
-# The shared corpus (../shared/corpus/gosrc/main.go): churn there allocates ceil(per/chunk)
-# objects of chunk bytes every 2 ms; buildLive makes headers + objects like ours.
-
-def _shared_seed(go):
-    for _ in range(10):
-        go.globals.a = go.make(1024 * MiB, touch=False)
-        go.sleep(1.0)
-
-
-def _shared_steady(go):
-    e = _Env(go, 1.0, 1.0)
-    e.build("sink", 300 * MiB, 1024)
-    e.churn(400, 4096, 8)
-
-
-def _shared_batch(go):
-    e = _Env(go, 1.0, 1.0)
-    for _ in range(4):
-        e.build("sink", 600 * MiB, 512)
-        e.churn(100, 4096, 0.5)
-        e.drop("sink")
-        e.churn(50, 4096, 1.5)
-
-
-def _shared_spike(go):
-    e = _Env(go, 1.0, 1.0)
-    e.build("sink", 50 * MiB, 1024)
-    e.churn(100, 4096, 2)
-    e.build("big", 1536 * MiB, MiB)
-    e.churn(100, 4096, 1)
-    e.drop("big")
-    e.churn(100, 4096, 8)
-
-
-SHARED: dict[str, Callable] = {"seed": _shared_seed, "steady": _shared_steady, "batch": _shared_batch,
-                               "spike": _shared_spike}
-
-
 def shared_program(name: str) -> Callable:
-    return SHARED[name]
+    """``main(go)`` mirroring the shared corpus' program (../shared/corpus/gosrc/main.go): the
+    model's own mirrors, sampler goroutine included (gomem.workloads.library.CORPUS)."""
+    return CORPUS[name]
