@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..timeline import Timeline
+from ..traces import read
 
 
 def load_run(path: str) -> Timeline:
@@ -15,13 +16,6 @@ def load_run(path: str) -> Timeline:
     if path != "-" and not p.exists():
         raise InputError("no such file or directory: expected a gctrace log, a MemStats dump, a `gomem run` "
                          "directory or a saved Timeline (.npz)", path=path)
-    if p.suffix == ".npz" and p.is_file():
-        try:
-            return Timeline.load(p)
-        except (ValueError, OSError, KeyError) as e:
-            raise InputError(f"not a gomem Timeline: {e}", path=path) from None
-    from ..traces import read
-
     tl = read([path])
     if not len(tl):
         raise InputError("nothing gomem can read: expected GODEBUG=gctrace=1 lines, MemStats, or a run directory",

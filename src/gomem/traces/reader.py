@@ -177,22 +177,7 @@ def kind_of_path(path: str | Path) -> str:
         raise InputError("no such file or directory", path=p)
     if p.endswith(".npz"):
         return "timeline"
-    try:
-        with open(p, "rb") as f:
-            head = f.read(4)
-    except OSError as e:
-        raise InputError(f"cannot read: {e}", path=p) from None
-    if head.startswith(b"PK\x03\x04") and p.endswith(".npz"):
-        return "timeline"
     return "file"
-
-
-def is_npz(path: str | Path) -> bool:
-    try:
-        with open(path, "rb") as f:
-            return f.read(4) == b"PK\x03\x04"
-    except OSError:
-        return False
 
 
 __all__ = ["Follow", "open_binary", "iter_lines", "iter_chunks", "lines_of_chunk", "read_text", "kind_of_path",
