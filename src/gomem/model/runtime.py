@@ -387,7 +387,10 @@ class Runtime:
         mcache = 16 * KiB
         buck = 4 * KiB
         other = 1 * MiB
-        gcsys = max(0, self.p.nonheap_base_bytes - mspan - mcache - buck - other) \
+        # the base is a fresh program's non-heap memory: its share of mspans is a fresh
+        # program's (64 spans), so the spans made since add to it, not eat into it
+        mspan0 = -(-64 * MSPAN_BYTES // (16 * KiB)) * 16 * KiB
+        gcsys = max(0, self.p.nonheap_base_bytes - mspan0 - mcache - buck - other) \
             + self.p.nonheap_per_arena_bytes * self.heap.arenas
         # gcBits arenas: alloc and mark bitmaps, 8 B per 64 objects and span, three cycles'
         # generations (runtime/mheap.go newMarkBits). (GC work buffers come from heap pages.)
