@@ -145,6 +145,9 @@ CROSS_BEFORE = 0.5
 DROP_AT_ONCE = True
 #: where between two StackInuse samples a change of the stacks is replayed (0: the earlier)
 STACK_CHANGE_AT = 0.5
+#: goroutines whose stacks a cycle freed (the drop of StackInuse dated by a cycle) exited
+#: between the cycle before and that one: replayed at the middle (_exit_time)
+EXIT_BEFORE_FREEING_CYCLE = True
 #: StackInuse of a program with a few goroutines (the corpus: 256-352 KiB); only stacks beyond
 #: it are replayed as goroutines
 BASE_STACKS_BYTES = 352 * KiB
@@ -416,6 +419,32 @@ def _stack_change_time(gc, t0: float, t1: float, change: float) -> float | None:
             return max(t0, float(ts[k]) - 1e-3)
         last_after = float(ts[k]) + 1e-3
     return min(t1, last_after) if last_after is not None else None
+
+
+def _adaptive_stack_start(go_version: str | None) -> bool:
+    """Whether the recording's Go keeps an exiting goroutine's stack until the next GC (1.19+,
+    GODEBUG adaptivestackstart=1: proc.go gfput keeps stacks of the starting size on the free G
+    list; mgcmark.go markrootFreeGStacks frees them in the next cycle). Unknown version: the
+    model's default (1.27), so yes."""
+    if not go_version:
+        return True
+    from ..model.profiles import parse_version
+
+    try:
+        return parse_version(go_version) >= (1, 19)
+    except ValueError:
+        return True
+
+
+def _exit_time(gc, t_seen: float) -> float:
+    """When goroutines whose stacks the cycle at ``t_seen`` freed exited: after the cycle before
+    it (which would have freed them) and by that cycle; nothing in a recording says when between,
+    so the middle."""
+    ts = gc.t_s[np.isfinite(gc.t_s)]
+    k = int(np.searchsorted(ts, t_seen + 2e-3)) - 1  # the cycle that showed the drop
+    if k <= 0 or ts[k] - t_seen > 5e-3:
+        return t_seen
+    return float(0.5 * (ts[k - 1] + ts[k]))
 
 
 def _build_loop_rate(size: int, touch: float) -> float:
@@ -816,6 +845,7 @@ def reconstruct(tl: Timeline, process: int | None = None) -> Workload:
         okg = np.isfinite(gc.stacks) & np.isfinite(gc.t_s)
         pts = zip(gc.t_s[okg], gc.stacks[okg] - BASE_STACKS_BYTES)
     last, t_prev = 0.0, 0.0
+    adaptive = _adaptive_stack_start(wl.go_version)
     for tt, v in pts:
         v = max(float(v), 0.0)
         if v < MiB:
@@ -824,6 +854,8 @@ def reconstruct(tl: Timeline, process: int | None = None) -> Workload:
             # the change happened between the two samples: halfway (STACK_CHANGE_AT), unless
             # a cycle between them says on which side of it (gctrace's stacks, 1.18+)
             t_change = _stack_change_time(gc, t_prev, float(tt), v - last)
+            if t_change is not None and v < last and EXIT_BEFORE_FREEING_CYCLE and adaptive:
+                t_change = max(_exit_time(gc, t_change), levels[-1][0] + 1e-3 if levels else 0.0)
             if t_change is None:
                 t_change = t_prev + STACK_CHANGE_AT * (float(tt) - t_prev)
             levels.append((float(t_change), v))
