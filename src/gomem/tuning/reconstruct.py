@@ -75,7 +75,12 @@ at ~35 GB/s, so its ladder still ends a rung low); object sizes raised until the
 keeps pace with the recording's build 139-140/159; a live-weighted size estimate instead of
 the median 139/159; holding heap2 less the garbage share of heap1 − heap0 139/159 (service
 1.19 identity −7%), HELD_AT_MARK_START 134/159; prepare()'s live correction cycle by cycle
-141/159, heldout within noise. Each moves the batch cases, whose real runs are bimodal, by a
+141/159, heldout within noise. Tried after the 26 Nov non-heap fix (all 145/159, NumGC 129/159, identity 29/42, heldout
+68/72): holding the live heap to within 1% of its target instead of half a chunk (a 64th of the
+largest live heap; the spike's 30 MiB base is held 2 MiB short) 143/159, NumGC 133, identity
+28, heldout 66/72 (within 3% or 5%: 141/159); HELD_AT_MARK_START again 133/159;
+MAKE_FAST_BUILDS again 140/159; the stacks' rises as ramps between StackInuse samples (NumGC
+of the goroutines no better). Each moves the batch cases, whose real runs are bimodal, by a
 few either way: the misses left are the batch's phase, the model's page heap (seed on 1.19)
 and build speed (spikes), and non-heap memory (globals). The remaining
 identity misses are mostly in the phase of the cycles: a doubling ladder of cycles through a
