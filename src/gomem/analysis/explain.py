@@ -187,7 +187,9 @@ def peak_figures(tl: Timeline, process: int | None = None) -> dict[str, Any]:
     gc_heap = np.fmax(gc.heap_start, gc.heap_end) if len(gc) else np.zeros(0)
     peak("peak_gc_heap", gc_heap, gc.t_s)
     peak("peak_heap_alloc", mem.heap_alloc, mem.t_s)
-    if not math.isfinite(out["peak_heap_alloc_bytes"]):
+    # HeapAlloc sampled every so often misses the heap at a cycle's start, which gctrace has
+    # (heap0 is heapLive as the cycle starts): the larger of the two
+    if not out["peak_heap_alloc_bytes"] >= out["peak_gc_heap_bytes"] and math.isfinite(out["peak_gc_heap_bytes"]):
         out["peak_heap_alloc_bytes"], out["peak_heap_alloc_t_s"] = out["peak_gc_heap_bytes"], out["peak_gc_heap_t_s"]
     peak("peak_heap", mem.heap_retained, mem.t_s)  # HeapSys − HeapReleased
     peak("peak_memory", mem.held, mem.t_s)  # Sys − HeapReleased
