@@ -129,7 +129,8 @@ def main() -> int:
     for root in roots:
         if not root.is_dir():
             continue
-        label = "project" if root.resolve() == (REPO / "corpus").resolve() else "shared"
+        label = "project" if root.resolve() == (REPO / "corpus").resolve() else \
+            "heldout" if root.name == "heldout" else "shared"
         for gdir in sorted(root.glob("go1.*")):
             gv = gdir.name.removeprefix("go")
             if a.go and gv not in a.go:
@@ -208,7 +209,7 @@ def main() -> int:
     summary = Table(title="summary", show_edge=False)
     for c in ("cases", "goal", "gomem", "plain formula"):
         summary.add_column(c)
-    for corp in ("project", "shared", "all"):
+    for corp in ("project", "heldout", "shared", "all"):
         sel = [r for r in rows if corp == "all" or r["corpus"] == corp]
         if not sel:
             continue
@@ -237,7 +238,7 @@ def main() -> int:
         v = [min(abs(r[key]), cap) for r in sel if math.isfinite(r[key])]
         return f"{100 * sum(v) / len(v):.1f}%" if v else "-"
 
-    for corp in ("project", "shared", "all"):
+    for corp in ("project", "heldout", "shared", "all"):
         sel = [r for r in rows if corp == "all" or r["corpus"] == corp]
         if sel:
             pred = [r for r in sel if not r["identity"]]
@@ -266,6 +267,42 @@ def main() -> int:
         con.print(f"two real runs: peak within 3% in {sum(abs(x[2]) <= 0.03 for x in reps)}/{n}, within 10% in "
                   f"{sum(abs(x[2]) <= 0.10 for x in reps)}/{n}; NumGC within 25% in "
                   f"{sum(abs(x[3]) <= 0.25 for x in reps)}/{n}")
+    # the prediction cases whose real run was recorded twice (corpus/repeat holds every setting
+    # for some versions): how far two real runs are apart, and the prediction from either
+    by_key = {(r["go"], r["workload"], r["setting"]): r for r in rows if r["corpus"] == "project" and not r["identity"]}
+    twice = []
+    if rep_root.is_dir():
+        for d in sorted(rep_root.glob("go1.*/*/*")):
+            key = (d.parts[-3].removeprefix("go"), d.parts[-2], d.parts[-1])
+            if key in by_key and (d / "summary.json").exists():
+                twice.append((by_key[key], measured(d)))
+    if twice:
+        tt = Table(title="prediction cases recorded twice (corpus/repeat): the second real run beside the first",
+                   show_edge=False)
+        for c in ("go", "workload", "setting", "real MiB", "2nd MiB", "pred MiB", "real GCs", "2nd GCs", "pred GCs"):
+            tt.add_column(c)
+        for r, m2 in twice:
+            tt.add_row(r["go"], r["workload"], r["setting"], f(r["real_peak"]), f(m2["peak_memory_bytes"]),
+                       f(r["pred_peak"]), str(r["real_gc"]), str(m2["num_gc"]), f"{r['pred_gc']:.0f}")
+        con.print(tt)
+        n = len(twice)
+
+        def within(a, b, lim):
+            e = err(a, b)
+            return math.isfinite(e) and abs(e) <= lim
+
+        rr_p = sum(within(m2["peak_memory_bytes"], r["real_peak"], 0.10) for r, m2 in twice)
+        rr_g = sum(within(m2["num_gc"], r["real_gc"], 0.25) for r, m2 in twice)
+        pr_p = sum(within(r["pred_peak"], r["real_peak"], 0.10) for r, _ in twice)
+        pr_g = sum(within(r["pred_gc"], r["real_gc"], 0.25) for r, _ in twice)
+        either_g = sum(within(r["pred_gc"], r["real_gc"], 0.25) or within(r["pred_gc"], m2["num_gc"], 0.25)
+                       for r, m2 in twice)
+        steady = [(r, m2) for r, m2 in twice if within(m2["num_gc"], r["real_gc"], 0.25)]
+        st_g = sum(within(r["pred_gc"], r["real_gc"], 0.25) for r, _ in steady)
+        con.print(f"on these {n} cases: the 2nd real run is within 10% of the 1st's peak in {rr_p}/{n} and within 25% "
+                  f"of its NumGC in {rr_g}/{n}; the prediction: peak {pr_p}/{n}, NumGC {pr_g}/{n} (within 25% of "
+                  f"either real run: {either_g}/{n}; NumGC where the two real runs agree within 25%: "
+                  f"{st_g}/{len(steady)})")
     misses: dict[str, list[str]] = {}
     for r in rows:
         lim = 0.03 if r["identity"] else 0.10
