@@ -467,7 +467,7 @@ class _Reject(Exception):
 
 
 _FLOAT_TOKEN = re.compile(rb"\d+(?:\.\d+)?")
-_MEMO_MAX = 20_000
+_MEMO_MAX = 1 << 16
 
 
 class _JsonField:
@@ -556,13 +556,13 @@ def sub_chunks(chunk: bytes, size: int = _SUB_CHUNK) -> list[bytes]:
 def _json_t(ts: list[bytes], n: int) -> list[bytes]:
     """The t_s column (``@#s``, itoaDiv(ms, 3): ``12.340``) as JSON text (``12.34``), or _Reject."""
     tj = b"\n" + b"\n".join(ts) + b"\n"
-    if tj.count(b"\n0") != tj.count(b"\n0.") or b"\n." in tj:
+    if b"\n0" in tj and tj.count(b"\n0") != tj.count(b"\n0.") or b"\n." in tj:
         raise _Reject  # a leading zero, or no digit before the dot
     shape = tj.translate(_D)
     if shape.count(b".ddd\n") == n == shape.count(b".") and b"\nddddddddddddd" not in shape:
-        # the runtime's three decimals: trailing zeros go by replace passes
-        tj = tj.replace(b".000\n", b".\x00\n").replace(b"00\n", b"\n").replace(b"0\n", b"\n")
-        out = tj.replace(b".\x00\n", b".0\n").split(b"\n")
+        # the runtime's three decimals: trailing zeros go by replace passes (".d00" -> ".d",
+        # ".dd0" -> ".dd", ".000" -> ".0" -> "." -> ".0")
+        out = tj.replace(b"00\n", b"\n").replace(b"0\n", b"\n").replace(b".\n", b".0\n").split(b"\n")
         out.pop()
         del out[0]
         return out
@@ -580,6 +580,25 @@ _PCT_FIELDS: dict[bytes, _JsonField] = {}
 
 
 _FORCED_NL = _FORCED + b"\n"
+#: first line's shape -> (plain shape, forced shape, numbers per line), or None: not a gctrace shape
+_TILES: dict[bytes, tuple[bytes, bytes, int] | None] = {}
+
+
+def _tiles(first: bytes) -> tuple[bytes, bytes, int] | None:
+    got = _TILES.get(first, False)
+    if got is not False:
+        return got  # type: ignore[return-value]
+    if first.endswith(_FORCED_NL):
+        plain, forced = first[:-len(_FORCED_NL)] + b"\n", first
+    else:
+        plain, forced = first, first[:-1] + _FORCED_NL
+    info = _dotted_shape(plain[:-1])
+    found = None
+    if info is not None and not info[1] and _dotted_shape(forced[:-1]) == (info[0], True):
+        found = plain, forced, info[0]
+    if len(_TILES) < 4096:
+        _TILES[first] = found
+    return found
 
 
 def _tiled(skel_text: bytes) -> tuple[int, int, list[int]] | None:
@@ -587,32 +606,34 @@ def _tiled(skel_text: bytes) -> tuple[int, int, list[int]] | None:
     (lines with digits deleted) is the first line's shape, with or without " (forced)", and
     that is a gctrace shape (:func:`_dotted_shape`); None otherwise (then look line by line).
 
-    Each shape holds one newline, at its end, so occurrences never overlap: when their
-    lengths add up to the whole text, they tile it, one occurrence a line."""
-    i = skel_text.find(b"\n") + 1
-    if i <= 0:
+    No count over the text: the forced lines are found (usually none), the expected text is
+    built from the shapes and compared with ``skel_text`` whole."""
+    tiles = _tiles(skel_text[:skel_text.find(b"\n") + 1])
+    if tiles is None:
         return None
-    first = skel_text[:i]
-    if first.endswith(_FORCED_NL):
-        plain, forced = first[:-len(_FORCED_NL)] + b"\n", first
-    else:
-        plain, forced = first, first[:-1] + _FORCED_NL
-    lp, lf = len(plain), len(forced)
-    n_plain = skel_text.count(plain)
-    n_forced = skel_text.count(forced) if _FORCED_NL in skel_text else 0
-    if n_plain * lp + n_forced * lf != len(skel_text):
-        return None
-    info = _dotted_shape(plain[:-1])
-    if info is None or info[1] or _dotted_shape(forced[:-1]) != (info[0], True):
-        return None
+    plain, forced, nf = tiles
+    lp = len(plain)
+    if _FORCED_NL not in skel_text:
+        n, rest = divmod(len(skel_text), lp)
+        if rest or skel_text != plain * n:
+            return None
+        return n, nf, []
+    lf = len(forced)
+    extra = lf - lp
     idx = []
-    if n_forced:
-        extra = lf - lp
-        pos = skel_text.find(forced)
-        while pos >= 0:  # line index: the plain and forced lines before, from the offset
-            idx.append((pos - len(idx) * extra) // lp)
-            pos = skel_text.find(forced, pos + lf)
-    return n_plain + n_forced, info[0], idx
+    pos = skel_text.find(forced)
+    while pos >= 0:  # line index: the plain and forced lines before, from the offset
+        idx.append((pos - len(idx) * extra) // lp)
+        pos = skel_text.find(forced, pos + lf)
+    n, rest = divmod(len(skel_text) - len(idx) * extra, lp)
+    if rest or not idx or idx[0] < 0 or idx[-1] >= n:
+        return None
+    rows = [plain] * n
+    for i in idx:
+        rows[i] = forced
+    if b"".join(rows) != skel_text:
+        return None
+    return n, nf, idx
 
 
 def _json_piece(chunk: bytes, first_lineno: int, state: list) -> bytes:
