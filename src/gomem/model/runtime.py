@@ -443,8 +443,14 @@ class Runtime:
             goal = max(goal, self.heap_minimum)
         self.pct_goal = goal
         # runway = consMark*(1-gcGoalUtilization)/gcGoalUtilization*(lastHeapScan+lastStackScan+globalsScan)
-        self.runway = int(self.cons_mark * (1 - GC_GOAL_UTILIZATION) / GC_GOAL_UTILIZATION
-                          * (self.last_heap_scan + self.last_stack_scan + self.globals_scan))
+        runway = self.cons_mark * (1 - GC_GOAL_UTILIZATION) / GC_GOAL_UTILIZATION \
+            * (self.last_heap_scan + self.last_stack_scan + self.globals_scan)
+        # c.runway.Store(uint64(...)): Go 1.19's PI-controlled consMark can go negative (it
+        # overshoots from cycle to cycle), and a negative float64 converted to uint64 on amd64
+        # wraps around to nearly 2^64 (CVTTSD2SQ, then the bits as unsigned): trigger() then
+        # finds runway > goal and takes the lowest trigger (measured: uint64(-516.3*3*275800)
+        # = 18446744073282364997 with Go 1.19 and 1.27)
+        self.runway = int(runway) if runway >= 0 else U64MAX + 1 + int(runway)
 
     def _commit_115(self, sweep_done: bool) -> None:
         """runtime/mgc.go gcSetTriggerRatio (Go 1.15)."""
