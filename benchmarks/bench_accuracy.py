@@ -56,17 +56,22 @@ WHY = {
              "the growing heaps.) When the spike dies is invisible in the base recording if no GC ran after it: "
              "the replay keeps it live. Real GOGC=50 runs of it land on both sides of the prediction.",
     "seed": "Go 1.19 grew HeapSys to 5 GiB for two live 1 GiB objects, and one Go 1.21 GOGC=50 run reached 4 GiB: "
-            "address-ordered placement of huge spans that the model's page heap does not reproduce.",
+            "address-ordered placement of huge spans that the model's page heap does not reproduce. Go 1.19 "
+            "under a limit: its PI-controlled cons/mark swings from sign to sign after each cycle (a negative "
+            "runway wraps around, mgcpacer.go commit), which keeps the trigger at its lower bound (768 MB) until "
+            "the swing dies down; both real runs skipped one cycle then (1024 MB at 4.8 s), the replay's "
+            "swing was still 3% above the threshold when it ended.",
     "goroutines": "NumGC is set by how long the phase after the goroutines exit lasts (a cycle every 20-40 ms "
                   "with 9 MiB live), and that moves between real runs (the same program: exit at 4.1 s with "
-                  "GOGC=100, 3.4 s with GOGC=50; corpus/repeat: NumGC +27% / -33%). Under GOGC=200 the real runs "
+                  "GOGC=100, 3.4 s with GOGC=50; corpus/repeat: NumGC +27% / -33%; the stacks show the exit only "
+                  "at the next cycle, which frees them, so the replay puts it halfway since the cycle before). Under GOGC=200 the real runs "
                   "start a cycle as the goroutines exit (their 241 MiB of stacks widen the runway, mgcpacer.go), "
-                  "which the replay's first cycles, while the goroutines are still being started, can miss (3 "
-                  "predicted cycles vs 8-15). The peak is within 8%.",
+                  "which the replay's first cycles, while the goroutines are still being started, can miss or "
+                  "add. The peak is within 9%.",
     "globals": "64 MiB of scanned globals: the trigger sits far below the goal (a long runway), and the model's "
                "runway differs by a few percent of the heap. Non-heap memory too: the real runs' Sys - HeapSys "
-               "grows by 6-10 MiB while the globals are marked (GC work buffers holding the ~800k objects they "
-               "point to: GCSys, mgcwork.go getempty), which the model does not have (5-13 MiB vs 11-19 MiB).",
+               "is 2-3 MiB above the model's (10.7-18.9 MiB vs 7.7-16.9 MiB; the other workloads' within 1-2 "
+               "MiB), which the model's runtime metadata does not account for.",
     "grow": "A growing live heap at GOGC=200: few cycles, and the last one's position sets the peak; the replay "
             "interpolates the live heap between the base run's cycles.",
     "steady": "Identity within 3-4%: non-heap memory (runtime metadata) differs by a few MiB.",
