@@ -532,6 +532,7 @@ _MIB_TEXT.prefix = b""
 #: the last time (cpu_mark_term_ms) is always followed by heap_start_bytes: its memo's texts
 #: end with that key (one piece less per line)
 _JSON_FIELDS[8].suffix = _JSON_FIELDS[9].prefix
+_SIZE_KEYS = {j: _JSON_FIELDS[j - 2].prefix for j in (12, 13, 14)}
 assert GC_KEYS[12] == "cpu_mark_term_ms" and GC_KEYS[13] == "heap_start_bytes"
 #: digits -> "d" (the shape of number texts)
 _D = bytes(0x64 if 48 <= c <= 57 else c for c in range(256))
@@ -731,7 +732,22 @@ def _json_piece(chunk: bytes, first_lineno: int, state: list) -> bytes:
     else:
         pieces.append(b",")
         pieces.append(procs)
-    for j, memo in enumerate(fields, 2):
+    j0 = 2
+    if n > 1:  # the usual case: every token in its memo (the first 15 columns: both formats)
+        base = len(pieces)
+        try:
+            append = pieces.append
+            for j in range(2, 11):  # percentage and the eight phase times
+                append(itemgetter(*toks[j::nf])(fields[j - 2].memo))
+            mib = _MIB_TEXT.memo  # the sizes share one memo (one dict in cache, not four)
+            append(itemgetter(*toks[11::nf])(mib))  # (its key ends the cpu_mark_term_ms texts)
+            for j in range(12, 15):
+                append(_SIZE_KEYS[j])
+                append(itemgetter(*toks[j::nf])(mib))
+            j0 = 15
+        except KeyError:
+            del pieces[base:]
+    for j, memo in enumerate(fields[j0 - 2:], j0):
         if j == nf - 1 and nf == 16:
             pieces.append(b',"stacks_bytes":null,"globals_bytes":null')
         col = toks[j::nf]
@@ -790,20 +806,25 @@ def _join_rows(n: int, pieces: list) -> bytes:
         else:
             folded.append(p)
             after_bytes = False
-    head = b""
     if len(folded) > 2 and type(folded[0]) is bytes and type(folded[-1]) is bytes:
-        # a row's end and the next row's start are one piece: the first row's start goes
-        # ahead of the rows, the last row's end after them
-        head = folded.pop(0)
-        end = folded[-1]
-        folded[-1] = end + head
+        # the usual case: a row is its start, cells, its end; the end of one row and the
+        # start of the next are one piece. The rows' constant pieces come from repeating one
+        # row (list repetition), then each column is put in place by one slice assignment.
+        head, end = folded[0], folded[-1]
+        row = [end + head, *folded[1:-1]]
+        w = len(row)
+        flat = row * n
+        flat[0] = head
+        for j in range(1, w):
+            p = row[j]
+            if type(p) is not bytes:
+                flat[j::w] = p
+        flat.append(end)
+        return b"".join(flat)
     w = len(folded)
-    flat: list = [b""] * (n * w + 1)
-    flat[0] = head
-    for j, p in enumerate(folded, 1):
+    flat: list = [b""] * (n * w)
+    for j, p in enumerate(folded):
         flat[j::w] = [p] * n if type(p) is bytes else p
-    if head:
-        flat[-1] = end
     return b"".join(flat)
 
 
