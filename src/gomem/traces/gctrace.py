@@ -630,20 +630,20 @@ def _tiled(skel_text: bytes) -> tuple[int, int, list[int]] | None:
         return None
     plain, forced, nf = tiles
     lp = len(plain)
-    if _FORCED_NL not in skel_text:
+    if b"(" not in skel_text:  # (one byte: memchr)
         n, rest = divmod(len(skel_text), lp)
         if rest or skel_text != plain * n:
             return None
         return n, nf, []
-    lf = len(forced)
-    extra = lf - lp
+    # the forced lines: each has one "(", at offset lp in its line (plain lines have none)
+    extra = len(forced) - lp
     idx = []
-    pos = skel_text.find(forced)
+    pos = skel_text.find(b"(")
     while pos >= 0:  # line index: the plain and forced lines before, from the offset
-        idx.append((pos - len(idx) * extra) // lp)
-        pos = skel_text.find(forced, pos + lf)
+        idx.append((pos - lp - len(idx) * extra) // lp)
+        pos = skel_text.find(b"(", pos + 1)
     n, rest = divmod(len(skel_text) - len(idx) * extra, lp)
-    if rest or not idx or idx[0] < 0 or idx[-1] >= n:
+    if rest or not idx or min(idx) < 0 or max(idx) >= n:
         return None
     rows = [plain] * n
     for i in idx:
