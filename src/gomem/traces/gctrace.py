@@ -571,19 +571,21 @@ def sub_chunks(chunk: bytes, size: int = _SUB_CHUNK) -> list[bytes]:
 
 
 def _json_t(ts: list[bytes], n: int) -> list[bytes]:
-    """The t_s column (``@#s``, itoaDiv(ms, 3): ``12.340``) as JSON text (``12.34``), or _Reject."""
+    """The t_s column (``@#s``, itoaDiv(ms, 3): ``12.340``) as JSON text (``12.34``), or _Reject.
+    Its tokens (from :func:`_json_piece`) are digits with one dot at most."""
     tj = b"\n" + b"\n".join(ts) + b"\n"
-    if b"\n0" in tj and tj.count(b"\n0") != tj.count(b"\n0.") or b"\n." in tj:
-        raise _Reject  # a leading zero, or no digit before the dot
+    if b"\n0" in tj and tj.count(b"\n0") != tj.count(b"\n0."):
+        raise _Reject  # a leading zero
     shape = tj.translate(_D)
-    if shape.count(b".ddd\n") == n == shape.count(b".") and b"\nddddddddddddd" not in shape:
+    # (a token has one dot at most: the line's shape passed _dotted_shape)
+    if shape.count(b"d.ddd\n") == n and b"\nddddddddddddd" not in shape:
         # the runtime's three decimals: trailing zeros go by replace passes (".d00" -> ".d",
         # ".dd0" -> ".dd", ".000" -> ".0" -> "." -> ".0")
         out = tj.replace(b"00\n", b"\n").replace(b"0\n", b"\n").replace(b".\n", b".0\n").split(b"\n")
         out.pop()
         del out[0]
         return out
-    if b".\n" in tj or b"\n0.0000" in tj or max(map(len, ts)) > 16 or shape.count(b".") != n:
+    if b"\n." in tj or b".\n" in tj or b"\n0.0000" in tj or max(map(len, ts)) > 16 or shape.count(b".") != n:
         raise _Reject
     tj = b"\n".join(map(bytes.rstrip, ts, repeat(b"0"))) + b"\n"
     out = tj.replace(b".\n", b".0\n").split(b"\n")
