@@ -311,22 +311,45 @@ class GctraceParser:
 # well-formed gctrace line of one format: deleting digits leaves each line's skeleton, which
 # must be that of a Go 1.7-1.17 or 1.18+ line (with or without " (forced)", dots only in the
 # times), every number slot must hold one number, and each column's numbers must be well
-# formed. Then one translate/split cuts out the numbers, each column becomes JSON text through
-# a memo (``float`` repr for times, MiB << 20 for sizes: exactly what json.dumps writes of the
-# line parser's record; t_s by replace passes), and the rows are assembled by list slicing and
-# one join. Anything else (another format, a split line, a leading zero, garbage) goes through
-# GctraceParser line by line (gomem parse does that per run of lines), so the JSON is the same
-# byte for byte (tests/test_traces_fastpath.py). Known gap, as before: a line with a digit
-# inside a word of the text AND a number missing in the same line keeps its count of numbers
-# and may be read with its numbers shifted. (The CSV and summary fast paths still write the
-# numbers' text as printed, e.g. "0.10" where the line parser's CSV has 0.1.)
+# formed. The skeleton is checked whole: the forced lines are found by their one "(" (a
+# one-byte find is memchr), the expected text is built from the two line shapes and compared.
+# Then one translate/split cuts out the numbers, each column becomes JSON text through a memo
+# (``float`` repr for times, MiB << 20 for sizes: exactly what json.dumps writes of the line
+# parser's record; t_s by replace passes), and the rows are assembled by repeating one row of
+# constant pieces (list repetition), one slice assignment per column and one join. Anything
+# else (another format, a split line, a leading zero, garbage) goes through GctraceParser line
+# by line (gomem parse does that per run of lines), so the JSON is the same byte for byte
+# (tests/test_traces_fastpath.py). Known gap, as before: a line with a digit inside a word of
+# the text AND a number missing in the same line keeps its count of numbers and may be read
+# with its numbers shifted. (The CSV and summary fast paths still write the numbers' text as
+# printed, e.g. "0.10" where the line parser's CSV has 0.1.)
 #
-# Measured and dropped (1M lines of benchmarks/bench_parse.py, CPU s): rows by
-# ``map(template.__mod__, zip(*columns))`` (0.52 vs 0.36 for slicing + join); one memo per size
-# column with its key in the texts (+0.1: four big dicts miss the cache, one does not); one memo
-# key for the heap triple (half the triples are new, in the benchmark and in the corpus's real
-# Go 1.19-1.27 logs alike); other piece sizes (12-32 KiB: the same). Every pass over the
-# text costs about what the whole bare ``for line in f`` costs (0.08 s): count lines once.
+# Where the time goes (1M lines of benchmarks/bench_parse.py, CPU s, about 1.37 in all): memo
+# lookups of 13 columns 0.43, rows (slices + join) 0.27, translate + split 0.30, t_s 0.11,
+# skeleton 0.08 + tiling 0.04, GC numbers 0.03, the rest (calls, freeing) ~0.1. A lookup
+# (~30 ns), a token (~14 ns) and a row piece (~10 ns) cost about what a replace pass over a
+# column's joined text costs per token, and a pass over a whole piece (~7-12 us) costs ~300
+# lookups: that bounds every trade below.
+#
+# Measured and dropped (same lines, CPU s): rows by ``map(template.__mod__, zip(*columns))``
+# (0.52 vs 0.36 for slicing + join) or one ``bytes %`` of the piece (33 vs 24 us a piece); one
+# memo per size column with its key in the texts (+0.1 in hash order; +0.09 even filled in
+# blocks: four dicts miss the cache, one does not); one memo key for the heap triple (half the
+# triples are new, in the benchmark and in the corpus's real Go 1.19-1.27 logs alike); pairs
+# of phase times as one key (zip tuples: 1.14 vs 0.25 s for four pairs); phase times made
+# canonical by replace passes, over the piece (strip "0+", "0/", "0 ms c" and put back ".0":
+# 6+ passes of ~8 us vs ~25 us of lookups for all eight columns) or over each column's joined
+# text (join + passes + split back: 0.21 s for 8M tokens vs 0.24 for their lookups, and the
+# keys then cost a row piece each); t_s with its key in its joined text (0.061 vs 0.049 s: every
+# pass reads the keys too), by a strip loop (0.144 vs 0.123) or with ``in`` guards before the
+# replaces (0.128 vs 0.122); numbers cut by a translate that deletes the words (0.331 vs 0.332:
+# a split costs its tokens, not its bytes) or into ``str`` (faster dict lookups, slower split:
+# +0.05 net); numpy for the sizes (np.array + astype + shift + astype S + tolist: 28 us vs
+# ~4 us a column of 110) or np.loadtxt for all numbers (0.68 vs 0.33); small memos (4096/8192
+# entries: 2.03/1.83 s, the sizes miss); other piece sizes (12 KiB 1.42, 20 KiB 1.36-1.37,
+# 24/32 KiB 1.46/1.48 vs 1.37 for 16); gc.disable() around the fast path (no difference). Every
+# pass over the text costs about what the whole bare ``for line in f`` costs (0.08 s): count
+# lines once.
 
 _NUMCHARS = b"0123456789."
 _SKELETON_DELETE = _NUMCHARS
