@@ -52,7 +52,11 @@ Fidelity to the recording (the identity replay, bench_accuracy.py):
 - the replay runs on the recording's clock (ALIGN_TIME: the time a build takes in the model
   comes out of the garbage pieces after it), StackInuse changes happen at their recorded times;
 - a late allocation spurt in an interval whose live heap falls is a new live set built after
-  the old one was dropped (DROP_THEN_BUILD: a batch's `live = build()`), not garbage.
+  the old one was dropped (DROP_THEN_BUILD: a batch's `live = build()`), not garbage;
+- goroutines whose stacks a cycle freed exited after the cycle before it (1.19+ keeps an
+  exited goroutine's stack on the free G list until a GC, so StackInuse drops only then):
+  replayed halfway between the two (EXIT_BEFORE_FREEING_CYCLE; NumGC within 25% 129/159
+  instead of 125).
 
 Tried and left off (bench_accuracy.py was worse or no better with them): replaying an
 allocation spurt in an interval whose live heap falls as a build followed by a drop
@@ -75,14 +79,14 @@ at ~35 GB/s, so its ladder still ends a rung low); object sizes raised until the
 keeps pace with the recording's build 139-140/159; a live-weighted size estimate instead of
 the median 139/159; holding heap2 less the garbage share of heap1 − heap0 139/159 (service
 1.19 identity −7%), HELD_AT_MARK_START 134/159; prepare()'s live correction cycle by cycle
-141/159, heldout within noise. Tried after the 26 Nov non-heap fix (all 145/159, NumGC 129/159, identity 29/42, heldout
-68/72): holding the live heap to within 1% of its target instead of half a chunk (a 64th of the
-largest live heap; the spike's 30 MiB base is held 2 MiB short) 143/159, NumGC 133, identity
-28, heldout 66/72 (within 3% or 5%: 141/159); HELD_AT_MARK_START again 133/159;
-MAKE_FAST_BUILDS again 140/159; building a piece whose live heap grew over 3x faster than
-the model's loop from large untouched objects at the recorded pace 134/159 (spikes land a rung
-off the other way); the stacks' rises as ramps between StackInuse samples (NumGC
-of the goroutines no better). Each moves the batch cases, whose real runs are bimodal, by a
+141/159, heldout within noise. Tried after the 26 Nov non-heap fix (all 145/159, NumGC
+129/159, identity 29/42, heldout 68/72): holding the live heap to within 1% of its target
+instead of half a chunk (a 64th of the largest live heap; the spike's 30 MiB base is held
+2 MiB short) 143/159, NumGC 133, identity 28, heldout 66/72 (within 3% or 5%: 141/159);
+HELD_AT_MARK_START again 133/159; MAKE_FAST_BUILDS again 140/159; building a piece whose live
+heap grew over 3x faster than the model's loop from large untouched objects at the recorded
+pace 134/159 (spikes land a rung off the other way); the stacks' rises as ramps between
+StackInuse samples (NumGC of the goroutines no better). Each moves the batch cases, whose real runs are bimodal, by a
 few either way: the misses left are the batch's phase, the model's page heap (seed on 1.19)
 and build speed (spikes), and non-heap memory (globals). The remaining
 identity misses are mostly in the phase of the cycles: a doubling ladder of cycles through a
@@ -429,18 +433,15 @@ def _stack_change_time(gc, t0: float, t1: float, change: float) -> float | None:
 
 
 def _adaptive_stack_start(go_version: str | None) -> bool:
-    """Whether the recording's Go keeps an exiting goroutine's stack until the next GC (1.19+,
-    GODEBUG adaptivestackstart=1: proc.go gfput keeps stacks of the starting size on the free G
-    list; mgcmark.go markrootFreeGStacks frees them in the next cycle). Unknown version: the
-    model's default (1.27), so yes."""
-    if not go_version:
-        return True
-    from ..model.profiles import parse_version
+    """Whether the recording's Go keeps an exiting goroutine's stack until the next GC (the
+    model's profile of that version: adaptive_stack_start). Unknown version: the model's
+    default (1.27)."""
+    from ..model.profiles import profile_for
 
     try:
-        return parse_version(go_version) >= (1, 19)
+        return profile_for(go_version or "1.27").adaptive_stack_start
     except ValueError:
-        return True
+        return profile_for("1.27").adaptive_stack_start
 
 
 def _exit_time(gc, t_seen: float) -> float:
