@@ -94,6 +94,29 @@ def test_service_identity_and_gogc50_against_real_runs():
     assert p.figures["num_gc"] > p.identity["num_gc"]
 
 
+def test_whatif_says_when_the_replay_does_not_reproduce_the_recording(tmp_path, capsys):
+    # a faithful reconstruction (the service) carries no warning; a log that no program can have
+    # written (the goal printed twice the same cycle's live heap, 120 GB/s between cycles 25 ms
+    # apart) replays far from itself, and whatif says so in its notes and its JSON
+    rc, out, _ = run_cli(capsys, "whatif", str(REPO / "corpus" / "go1.27" / "service" / "base"), "--gogc", "50",
+                         "--json")
+    d = json.loads(out)
+    assert rc == 0 and d["fidelity"]["faithful"] is True and abs(d["fidelity"]["peak_error"]) < 0.03
+    assert not any("not reconstructed faithfully" in n for n in d["notes"])
+    lines, live, t = [], 200, 0.0
+    for i in range(1, 121):
+        t += 0.025
+        live += 20 if i % 2 else -15
+        lines.append(f"gc {i} @{t:.3f}s 5%: 0.010+2.0+0.010 ms clock, 0.020+0.50/3.0/0.50+0.020 ms cpu, "
+                     f"{2 * live - 4}->{2 * live - 2}->{live} MB, {2 * live} MB goal, 0 MB stacks, 0 MB globals, 2 P")
+    p = tmp_path / "impossible.log"
+    p.write_text("\n".join(lines) + "\n")
+    rc, out, _ = run_cli(capsys, "whatif", str(p), "--gogc", "50", "--json")
+    d = json.loads(out)
+    assert rc == 0 and d["fidelity"]["faithful"] is False
+    assert "not reconstructed faithfully" in d["notes"][0]
+
+
 def test_allocations_crossing_the_trigger_are_the_programs_own():
     # the corpus programs build their live sets with build() (validation/gosrc/main.go):
     # `make([][]byte, n)` at once, 24 B an object. The real Go 1.27 batch run (300 MiB of 512 B

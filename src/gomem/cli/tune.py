@@ -52,6 +52,7 @@ def command(run: str, target: str, max_gc_cpu: float | None, margin: float, as_j
         click.echo(json.dumps({"source": run, "target_bytes": tgt, "max_gc_cpu": max_gc_cpu, "margin": margin,
                                "best": best.to_dict() if best else None,
                                "recorded": cands[0].prediction.recorded if cands else {},
+                               "fidelity": cands[0].prediction.to_dict()["fidelity"] if cands else {},
                                "candidates": [c.to_dict() for c in cands]}, indent=1, default=json_default))
         return
     out = Console(highlight=False, width=max(Console().width, 100))
@@ -64,6 +65,9 @@ def command(run: str, target: str, max_gc_cpu: float | None, margin: float, as_j
         t.add_row(c.settings.label(), format_size(c.peak_bytes), f"{100 * c.gc_cpu_fraction:.2f}%",
                   f"{c.prediction.figures.get('num_gc', 0):.0f}", c.why, style=style)
     out.print(t)
+    fid = cands[0].prediction.fidelity if cands else {}
+    if fid.get("faithful") is False:
+        out.print(f"[yellow]note:[/yellow] {cands[0].prediction.notes[0]}")
     if best:
         out.print(f"best: [bold]{best.settings.label()}[/bold] → peak about {format_size(best.peak_bytes)}, "
                   f"GC CPU about {100 * best.gc_cpu_fraction:.2f}%")

@@ -124,6 +124,13 @@ class Prediction:
     workload: dict[str, Any] = field(default_factory=dict)
     timeline: Timeline | None = None  # the model's timeline under the new settings
 
+    @property
+    def fidelity(self) -> dict[str, Any]:
+        """How far the replay under the recording's own settings is from the recording: the
+        relative error of the peak (memory held, else heap in use) and of NumGC, and whether
+        both are within IDENTITY_PEAK_TOLERANCE / IDENTITY_GC_TOLERANCE."""
+        return identity_fidelity(self.recorded, self.identity)
+
     def to_dict(self) -> dict:
         def clean(d: dict) -> dict:
             return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
@@ -134,6 +141,7 @@ class Prediction:
         out["identity"] = clean(self.identity)
         out["model_uncalibrated"] = clean(self.model)
         out["risk"] = self.risk
+        out["fidelity"] = clean(self.fidelity)
         out["notes"] = list(self.notes)
         out["workload"] = self.workload
         return out
@@ -191,6 +199,28 @@ def _model_live_excess(tl: Timeline, sim: Timeline) -> float:
     keep = rt >= rt[0] + 0.2 * (rt[-1] - rt[0])
     ex = np.interp(rt[keep], mt, ml) - rl[keep]
     return float(np.median(ex)) if len(ex) else 0.0
+
+
+#: an identity replay farther than this from the recording (peak; NumGC) makes whatif say
+#: that the workload was not reconstructed faithfully
+IDENTITY_PEAK_TOLERANCE = 0.10
+IDENTITY_GC_TOLERANCE = 0.25
+
+
+def identity_fidelity(rec: dict, ident: dict) -> dict[str, Any]:
+    """Relative errors of the identity replay against the recording (see Prediction.fidelity)."""
+    def rel(k: str) -> float:
+        r, i = rec.get(k, math.nan), ident.get(k, math.nan)
+        return (i - r) / r if math.isfinite(r) and math.isfinite(i) and r > 0 else math.nan
+
+    peak = rel("peak_memory_bytes")
+    if not math.isfinite(peak):
+        peak = rel("peak_heap_alloc_bytes")
+    gc = rel("num_gc")
+    known = [abs(peak) <= IDENTITY_PEAK_TOLERANCE if math.isfinite(peak) else None,
+             abs(gc) <= IDENTITY_GC_TOLERANCE if math.isfinite(gc) else None]
+    known = [k for k in known if k is not None]
+    return {"peak_error": peak, "num_gc_error": gc, "faithful": all(known) if known else None}
 
 
 def _identity_error(rec: dict, ident: dict) -> float:
@@ -258,6 +288,13 @@ def predict(tl: Timeline, settings: Settings, workload: Workload | None = None,
                         "add --go 1.27 to see what it would do after an upgrade")
     if not wl.go_version and settings.go is ...:
         notes.insert(0, f"the recording does not say which Go it ran: modelled as Go {s.go} (--go to change)")
+    fid = identity_fidelity(recorded, identity)
+    if fid["faithful"] is False:
+        parts = [f"{fid['peak_error']:+.0%} in its peak" if math.isfinite(fid["peak_error"]) else "",
+                 f"{fid['num_gc_error']:+.0%} in GC cycles" if math.isfinite(fid["num_gc_error"]) else ""]
+        notes.insert(0, "the replay under the recording's own settings is " + " and ".join(p for p in parts if p)
+                     + " off the recording: the workload was not reconstructed faithfully, so take the prediction "
+                       "as a rough guide")
     risk = risk_of(fig, s.container_limit_bytes)
     return Prediction(settings=s, figures=fig, recorded=recorded, identity=identity, model=model, risk=risk,
                       notes=notes, workload=wl.to_dict(), timeline=sim_tl)
