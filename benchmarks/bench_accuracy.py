@@ -180,7 +180,7 @@ def main() -> int:
                                  "raw_cpu": p.model["gc_cpu_fraction"],
                                  "cal_gc": p.figures["num_gc"] * bm["num_gc"] / ident["num_gc"] if ident["num_gc"] else math.nan,
                                  "cal": p.figures["peak_memory_bytes"] * bm["peak_memory_bytes"] / ident["peak_memory_bytes"],
-                                 "identity": False})
+                                 "faithful": p.fidelity["faithful"], "identity": False})
     t = Table(title="gomem whatif vs real Go runs (peak = max of Sys − HeapReleased)", show_edge=False)
     for c, j in (("corpus", "l"), ("go", "l"), ("workload", "l"), ("setting", "l"), ("real MiB", "r"),
                  ("pred MiB", "r"), ("err", "r"), ("plain MiB", "r"), ("plain err", "r"), ("real GCs", "r"),
@@ -238,6 +238,17 @@ def main() -> int:
             summary.add_row(f"{corp}: {name}", goal, f"{k}/{n} = {100 * k / max(n, 1):.0f}%",
                             f"{pk}/{pn} = {100 * pk / max(pn, 1):.0f}%" if pn else "-")
     con.print(summary)
+    # whatif says when its replay under the recorded settings is off the recording: are the
+    # predictions it does not flag the better ones?
+    pred_all = [r for r in rows if not r["identity"]]
+    for flag, label in ((True, "not flagged (replay within 10% / 25% of the recording)"),
+                        (False, "flagged by whatif as not reconstructed faithfully")):
+        sel = [r for r in pred_all if r.get("faithful") is flag]
+        if sel:
+            k, n = share(sel, "err", 0.10)
+            kg, ng = share(sel, "gc_err", 0.25)
+            con.print(f"predictions {label}: peak within 10% {k}/{n} = {100 * k / max(n, 1):.0f}%, "
+                      f"NumGC within 25% {kg}/{ng} = {100 * kg / max(ng, 1):.0f}%")
     # the shares above jump a case at a time across a threshold; the mean errors show the trend
     mt = Table(title="mean |error| (NumGC capped at 100%)", show_edge=False)
     for c in ("cases", "peak", "NumGC", "identity peak", "identity NumGC"):
