@@ -323,6 +323,14 @@ def main() -> int:
                   f"of its NumGC in {rr_g}/{n}; the prediction: peak {pr_p}/{n}, NumGC {pr_g}/{n} (within 25% of "
                   f"either real run: {either_g}/{n}; NumGC where the two real runs agree within 25%: "
                   f"{st_g}/{len(steady)})")
+        # GC CPU: GCCPUFraction counts the wall time of the mark workers (mgc.go, mstats.go
+        # cpuStats), so a worker the OS preempts during one mark (a 65 ms mark among 0.2-4 ms
+        # ones) moves a run's figure several-fold
+        cpu = [(r, m2) for r, m2 in twice if r.get("real_cpu") and m2.get("gc_cpu_fraction")]
+        rr_c = sum(within(m2["gc_cpu_fraction"], r["real_cpu"], 0.5) for r, m2 in cpu)
+        pr_c = sum(within(r["pred_cpu"], r["real_cpu"], 0.5) for r, _ in cpu)
+        con.print(f"GC CPU fraction within 50% on those of them that report it: the 2nd real run {rr_c}/{len(cpu)}, "
+                  f"the prediction {pr_c}/{len(cpu)}")
     misses: dict[str, list[str]] = {}
     for r in rows:
         lim = 0.03 if r["identity"] else 0.10
