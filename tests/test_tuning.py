@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from gomem.analysis import gc_series
@@ -137,6 +138,24 @@ def test_allocations_crossing_the_trigger_are_the_programs_own():
     _, _, sim = prepare(read([str(d)]), wl)
     starts = gc_series(sim, None).heap_start[:3] / MiB
     assert list(starts) == pytest.approx([14, 28, 56], rel=0.1)
+
+
+def test_replay_allocates_what_the_recording_did():
+    # the real Go 1.21 run starts 20k goroutines (a g struct of 448 B each from the heap,
+    # proc.go malg: 8.5 MiB) in its first 0.2 s; TotalAlloc counts them. The replay's own
+    # goroutines allocate their g structs in the model, so the garbage it makes is that much
+    # less: its TotalAlloc follows the recording's (it ran 9-11 MiB ahead when both were made)
+    from gomem.analysis.series import table
+
+    def total_alloc_at(tl, t):
+        m = table(tl, "memstats", None)
+        ts, ta = m["t_s"].astype(float), m["total_alloc_bytes"].astype(float)
+        return float(ta[int(np.searchsorted(ts, t))])
+
+    tl = read([str(REPO / "corpus" / "go1.21" / "goroutines" / "base")])
+    _, _, sim = prepare(tl)
+    for t in (0.3, 1.0, 3.0):
+        assert total_alloc_at(sim, t) == pytest.approx(total_alloc_at(tl, t), abs=3 * MiB, rel=0.02)
 
 
 def test_tune_finds_settings_under_the_target(capsys):
