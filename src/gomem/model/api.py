@@ -419,7 +419,12 @@ def _build_rate(spec: AllocSpec) -> float:
     """How fast a loop of ``out[i] = make(...); out[i][0] = x`` allocates (bytes/s): ~350 ns
     per small object (allocation, write barrier, first touch of its share of fresh pages)
     plus ~4 GiB/s for the bytes written; large objects pay the heap lock and span setup.
-    Calibrated on the corpus (1.27: 1 KiB objects ~1.8 GB/s, 512 B objects ~1.1 GB/s)."""
+    Calibrated on the corpus (1.27: 1 KiB objects ~1.8 GB/s, 512 B objects ~1.1 GB/s).
+    The corpus' first builds run faster than that (gctrace: 512 B objects into fresh memory at
+    ~1.9 GB/s on Go 1.21/1.27, 1.0-1.3 GB/s on 1.19; the globals workload's unwritten
+    ``new([64]byte)`` at ~0.65 GB/s), but refitting the loop to them (90 ns an object +
+    2.8 GB/s) made gomem whatif worse (benchmarks/bench_accuracy.py: peaks within 10% 136/159
+    instead of 142, NumGC 126 instead of 131): the replay's pacing was tuned with this loop."""
     per_obj = BUILD_S_PER_OBJ + spec.size * max(spec.touch, 0.0) / BUILD_BYTES_PER_S
     if spec.size > 32 * KiB:
         per_obj += LARGE_ALLOC_S  # mcache.allocLarge: mheap lock, page search, span setup
