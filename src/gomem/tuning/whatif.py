@@ -27,7 +27,7 @@ import numpy as np
 from ..analysis import gc_series, main_process, peak_figures
 from ..errors import UsageError
 from ..timeline import Timeline
-from ..units import MAX_INT64, MiB
+from ..units import MAX_INT64, MiB, format_size
 from .reconstruct import Workload, reconstruct
 
 FIGURES = ("peak_memory_bytes", "peak_heap_bytes", "peak_rss_bytes", "num_gc", "gc_cpu_fraction")
@@ -204,6 +204,11 @@ def _model_live_excess(tl: Timeline, sim: Timeline) -> float:
 #: an identity replay farther than this from the recording (peak; NumGC) makes whatif say
 #: that the workload was not reconstructed faithfully
 IDENTITY_PEAK_TOLERANCE = 0.10
+#: a GC CPU calibration factor beyond this (or below its inverse) makes whatif call the GC CPU
+#: figures rough
+CALIBRATION_ROUGH = 4.0
+#: a predicted peak this far above GOMEMLIMIT makes whatif say the limit is exceeded
+LIMIT_EXCEEDED_MARGIN = 0.02
 IDENTITY_GC_TOLERANCE = 0.25
 
 
@@ -279,7 +284,15 @@ def predict(tl: Timeline, settings: Settings, workload: Workload | None = None,
     rc, ic = recorded.get("gc_cpu_fraction", math.nan), identity.get("gc_cpu_fraction", math.nan)
     if all(math.isfinite(x) for x in (rc, ic, model["gc_cpu_fraction"])) and ic > 0:
         fig["gc_cpu_fraction"] = model["gc_cpu_fraction"] * rc / ic
-        notes.append(f"GC CPU calibrated on the recording: ×{rc / ic:.2f} of the model's mark cost")
+        k = rc / ic
+        note = f"GC CPU calibrated on the recording: ×{k:.2f} of the model's mark cost"
+        if not 1 / CALIBRATION_ROUGH <= k <= CALIBRATION_ROUGH:
+            # GCCPUFraction counts the mark workers' wall time and the pauses × GOMAXPROCS
+            # (mgc.go, mstats.go cpuStats): one mark whose worker the OS preempted, or a
+            # loaded machine, moves it far from the marking work the heap needs
+            note += (" — far from 1: the recording's GC CPU is mostly not marking work (pauses, mark workers "
+                     "waiting on a loaded machine), so take the GC CPU figures as rough")
+        notes.append(note)
     if not math.isfinite(recorded.get("peak_rss_bytes", math.nan)) or not math.isfinite(
             recorded.get("peak_memory_bytes", math.nan)):
         notes.append("the recording has no MemStats/RSS: compare the heap figures")
@@ -295,6 +308,22 @@ def predict(tl: Timeline, settings: Settings, workload: Workload | None = None,
         notes.insert(0, "the replay under the recording's own settings is " + " and ".join(p for p in parts if p)
                      + " off the recording: the workload was not reconstructed faithfully, so take the prediction "
                        "as a rough guide")
+    lim, peak = s.memory_limit_bytes, fig.get("peak_memory_bytes", math.nan)
+    if lim is not None and math.isfinite(peak) and peak > lim * (1 + LIMIT_EXCEEDED_MARGIN) \
+            and _version(s.go) >= (1, 19):
+        live = fig.get("max_live_bytes", math.nan)
+        head = f"the predicted peak, {format_size(peak)}, is above GOMEMLIMIT={_size_label(lim)}: "
+        if math.isfinite(live) and live >= 0.95 * lim:
+            notes.insert(0, head + f"the live heap alone reaches {format_size(live)}, so the heap goal falls to the "
+                                   "live heap (mgcpacer.go memoryLimitHeapGoal) and the GC runs back to back "
+                                   f"({fig.get('num_gc', math.nan):.0f} cycles predicted); the runtime goes over the "
+                                   "limit rather than fail, and the GC CPU limiter (mgclimit.go) keeps the GC "
+                                   "to about half the CPU at most")
+        else:
+            live_txt = f" on top of the live heap ({format_size(live)})" if math.isfinite(live) and live > 0 else ""
+            notes.insert(0, head + f"the limit is soft, and what the program allocates between cycles{live_txt} "
+                                   "goes over it before a cycle brings the heap back (a large allocation at once "
+                                   "does)")
     risk = risk_of(fig, s.container_limit_bytes)
     return Prediction(settings=s, figures=fig, recorded=recorded, identity=identity, model=model, risk=risk,
                       notes=notes, workload=wl.to_dict(), timeline=sim_tl)
