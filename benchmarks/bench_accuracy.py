@@ -44,8 +44,9 @@ WHY = {
              "1.21 base run marked 562 MiB live, two batches at once, where the others mark 314 — the only one of "
              "the 39 batch runs in corpus/ to do so, after the program had set the old batch to nil — so every "
              "prediction from it is 50-80% high). Through each build the cycles form a doubling ladder whose "
-             "phase is set by where the first rung fell, and the model's build loop is slower than the shared "
-             "corpus' (512 B objects at ~1.1 vs ~2 GB/s), so the replay's ladder can end a rung off. Under "
+             "phase is set by where the first rung fell, and the model's build loop is slower than the Go 1.21 and "
+             "1.27 runs' (512 B objects at ~1.1 vs ~1.9 GB/s; refitting the loop to them made the predictions "
+             "worse, api.py _build_rate), so the replay's ladder can end a rung off. Under "
              "GOGC=50 or a limit the real runs collect between batches with nothing live (goal 2-4 MiB, a cycle "
              "every 3 MB of garbage: 56-71 cycles) where the base recording never saw that state: the replay "
              "drops the old batch before a late build spurt, but not always when the real run did.",
