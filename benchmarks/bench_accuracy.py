@@ -333,6 +333,44 @@ def main() -> int:
         pr_c = sum(within(r["pred_cpu"], r["real_cpu"], 0.5) for r, _ in cpu)
         con.print(f"GC CPU fraction within 50% on those of them that report it: the 2nd real run {rr_c}/{len(cpu)}, "
                   f"the prediction {pr_c}/{len(cpu)}")
+    # the same predictions made from the second recording of the base run (corpus/repeat), against
+    # the same real runs: how much the choice of recording moves them
+    second = []
+    if rep_root.is_dir():
+        for b in sorted(rep_root.glob("go1.*/*/base")):
+            first = REPO / "corpus" / b.relative_to(rep_root)
+            if not (b / "summary.json").exists() or not first.parent.is_dir():
+                continue
+            try:
+                tl2 = read([str(b)])
+                wl2, ident2, _ = prepare(tl2)
+            except Exception as e:
+                con.print(f"[red]repeat {b}: {type(e).__name__}: {e}[/red]")
+                continue
+            for target in TARGETS:
+                d = first.parent / target
+                if not (d / "summary.json").exists():
+                    continue
+                m = measured(d)
+                p2 = predict(tl2, Settings(gogc=m["gogc"], memory_limit_bytes=m["memory_limit_bytes"]),
+                             workload=wl2, identity=ident2)
+                r1 = by_key.get((b.parts[-3].removeprefix("go"), b.parts[-2], target))
+                second.append((b.parts[-3].removeprefix("go"), b.parts[-2], target,
+                               err(p2.figures["peak_memory_bytes"], m["peak_memory_bytes"]),
+                               err(p2.figures["num_gc"], m["num_gc"]), r1))
+    if second:
+        n = len(second)
+        ok_p = sum(math.isfinite(x[3]) and abs(x[3]) <= 0.10 for x in second)
+        ok_g = sum(math.isfinite(x[4]) and abs(x[4]) <= 0.25 for x in second)
+        ok_p1 = sum(x[5] is not None and math.isfinite(x[5]["err"]) and abs(x[5]["err"]) <= 0.10 for x in second)
+        ok_g1 = sum(x[5] is not None and math.isfinite(x[5]["gc_err"]) and abs(x[5]["gc_err"]) <= 0.25
+                    for x in second)
+        con.print(f"predicted from the second recording of the base run (corpus/repeat), the same {n} cases: peak "
+                  f"within 10% in {ok_p}/{n} (from the first recording: {ok_p1}/{n}), NumGC within 25% in "
+                  f"{ok_g}/{n} (first: {ok_g1}/{n})")
+        off = [f"{g} {w} {t} {100 * pe:+.0f}%" for g, w, t, pe, _, _ in second if math.isfinite(pe) and abs(pe) > 0.10]
+        if off:
+            con.print("  peak off by more than 10% from the second recording: " + "; ".join(off))
     misses: dict[str, list[str]] = {}
     for r in rows:
         lim = 0.03 if r["identity"] else 0.10
