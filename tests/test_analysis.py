@@ -245,3 +245,22 @@ def test_any_recording_gets_a_verdict_whose_parts_add_up(samples, lives, with_rs
     assert parts == pytest.approx(p["total_bytes"], rel=1e-9, abs=1.0)
     assert min(p["live_heap_bytes"], p["gc_headroom_bytes"], p["idle_held_bytes"], p["non_heap_bytes"]) >= 0
     json.dumps(e.to_dict())
+
+
+def test_a_run_long_after_a_last_cycle_that_marked_a_spike_is_flagged():
+    # 30 MiB live for eight cycles, a last cycle marking a 600 MiB spike at 4.5 s, then 5 s of
+    # samples with no cycle: whether the spike was kept is not in the recording
+    recs = paced_cycles([30 * MiB] * 8, dt=0.5)
+    recs.append(gc_rec(9, 4.5, 60 * MiB, 640 * MiB, 630 * MiB, 61 * MiB))
+    for i in range(20):
+        t = 4.6 + i * 0.25
+        recs.append(ms_rec(t, 1300 * MiB, 700 * MiB + i * 20 * MiB, 0, 1320 * MiB, num_gc=9))
+    e = explain(Timeline.from_records(recs))
+    tail = e.to_dict()["unobserved_tail"]
+    assert tail["last_gc_s"] == 4.5 and tail["live_bytes"] == 630 * MiB
+    assert tail["typical_live_bytes"] == 30 * MiB and tail["end_s"] == pytest.approx(9.35)
+    assert "whether the program still held that memory at the peak is not in the recording" in e.text
+    # the same run with a cycle near its end that marked the spike again: nothing to flag
+    recs.append(gc_rec(10, 9.3, 1290 * MiB, 1290 * MiB, 630 * MiB, 1260 * MiB))
+    e = explain(Timeline.from_records(recs))
+    assert e.to_dict()["unobserved_tail"] is None and "not in the recording" not in e.text

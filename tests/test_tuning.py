@@ -192,6 +192,22 @@ def test_whatif_calls_gc_cpu_rough_when_the_calibration_is_far_from_one(capsys):
     assert notes and "rough" not in notes[0]
 
 
+def test_whatif_says_what_the_recording_cannot_show_after_its_last_cycle(capsys):
+    # the real Go 1.27 spike run: its last cycle (1.55 s) marked the 600 MiB spike, then 4.7 s
+    # without a cycle; the program dropped the spike after 0.5 s, which no recording of it shows
+    d = REPO / "corpus" / "go1.27" / "spike" / "base"
+    rc, out, _ = run_cli(capsys, "whatif", str(d), "--gogc", "50", "--json")
+    j = json.loads(out)
+    tail = j["unobserved_tail"]
+    assert tail["last_gc_s"] == pytest.approx(1.55, abs=0.01)
+    assert tail["live_bytes"] > 600 * MiB and tail["typical_live_bytes"] < 40 * MiB
+    assert any("whether the program kept that memory is not in the recording" in n for n in j["notes"])
+    # a steady service's recording shows its live heap to the end
+    rc, out, _ = run_cli(capsys, "whatif", str(REPO / "corpus" / "go1.27" / "service" / "base"), "--gogc", "50",
+                         "--json")
+    assert "unobserved_tail" not in json.loads(out)
+
+
 def test_tune_finds_settings_under_the_target(capsys):
     d = REPO / "corpus" / "go1.27" / "service" / "base"
     rc, out, err = run_cli(capsys, "tune", str(d), "--target", "400MiB", "--json")

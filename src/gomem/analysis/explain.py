@@ -387,6 +387,30 @@ def detect_replacement(gc: GcSeries, mem: MemSeries, warmup: int, min_copies: in
 # ---------------------------------------------------------------------------------------------
 
 
+#: a recording does not show what the program kept after its last cycle when the run went on
+#: for at least this long (and this share of the run) after it and that cycle marked this many
+#: times the run's median live heap (+8 MiB)
+UNOBSERVED_TAIL_MIN_S = 1.0
+UNOBSERVED_TAIL_MIN_SHARE = 0.2
+UNOBSERVED_TAIL_LIVE_FACTOR = 1.5
+
+
+def unobserved_tail(gc: GcSeries, end_s: float) -> dict[str, float] | None:
+    """When the run went on long after a last cycle that marked far above its usual live heap
+    (a spike or a batch in flight at the end): that cycle's time and marked heap, the run's
+    median live heap and its end. Nothing in a recording says whether the program kept that
+    memory after the cycle: only a later cycle would have marked it (or not)."""
+    ok = np.isfinite(gc.t_s) & np.isfinite(gc.heap_live) if len(gc) else np.zeros(0, dtype=bool)
+    if not ok.any() or not math.isfinite(end_s):
+        return None
+    t, live = gc.t_s[ok], gc.heap_live[ok]
+    last_t, last_live, typical = float(t[-1]), float(live[-1]), float(np.median(live))
+    if (end_s - last_t >= max(UNOBSERVED_TAIL_MIN_S, UNOBSERVED_TAIL_MIN_SHARE * end_s)
+            and last_live >= UNOBSERVED_TAIL_LIVE_FACTOR * typical + 8 * MiB):
+        return {"last_gc_s": last_t, "end_s": float(end_s), "live_bytes": last_live, "typical_live_bytes": typical}
+    return None
+
+
 def _settings(tl: Timeline, gc: GcSeries) -> dict[str, Any]:
     s = dict(tl.meta.get("settings") or {})
     known = "gogc" in s
@@ -515,6 +539,14 @@ def explain(tl: Timeline, process: int | None = None) -> Explanation:
             bits.append(f"{mb(non_heap)} outside the heap" + (f" ({', '.join(nh)})" if nh else ""))
     when = f" at {parts['t_s']:.1f} s" if math.isfinite(parts.get("t_s", math.nan)) else ""
     lines.append(f"The peak of {qname}, {mb(total)}{when}, is " + ", ".join(bits) + ".")
+    ends = [float(np.nanmax(x)) for x in (mem.t_s, gc.t_s) if len(x) and np.isfinite(x).any()]
+    tail = unobserved_tail(gc, max(ends)) if ends else None
+    if tail and parts.get("t_s", math.nan) > tail["last_gc_s"] + UNOBSERVED_TAIL_MIN_S:
+        lines.append(f"Its live heap is what the last GC cycle, at {tail['last_gc_s']:.2f} s, marked "
+                     f"({mb(tail['live_bytes'])}, where the run's usual live heap is {mb(tail['typical_live_bytes'])}); "
+                     f"the run went on for {tail['end_s'] - tail['last_gc_s']:.1f} s without another, so whether the "
+                     "program still held that memory at the peak is not in the recording (a runtime.GC() before "
+                     "exit, or a longer recording, would show it).")
     if len(gc) and np.isfinite(gc.stacks).any():  # what the pacer counts (scanned, 1.21+)
         roots = float(np.nanmax(np.nan_to_num(gc.stacks) + np.nan_to_num(gc.globals)))
     else:
@@ -573,7 +605,7 @@ def explain(tl: Timeline, process: int | None = None) -> Explanation:
                "settings": {"gogc": gogc, "gogc_known": st["gogc_known"], "memory_limit_bytes": lim,
                             "go_version": st["go_version"]},
                "peaks": {k: v for k, v in figs.items() if k != "process"},
-               "replacement": asdict(repl) if repl else None}
+               "replacement": asdict(repl) if repl else None, "unobserved_tail": tail}
     return Explanation(verdict=verdict, text="\n".join(lines), peak=parts, levers=levers, trend=trend,
                        figures=figures)
 

@@ -123,6 +123,9 @@ class Prediction:
     notes: list[str] = field(default_factory=list)
     workload: dict[str, Any] = field(default_factory=dict)
     timeline: Timeline | None = None  # the model's timeline under the new settings
+    #: when the recording does not show what the program kept after its last cycle
+    #: (Workload.unobserved_tail): when that cycle was, what it marked, the usual live heap
+    unobserved_tail: dict[str, Any] | None = None
 
     @property
     def fidelity(self) -> dict[str, Any]:
@@ -144,6 +147,8 @@ class Prediction:
         out["fidelity"] = clean(self.fidelity)
         out["notes"] = list(self.notes)
         out["workload"] = self.workload
+        if self.unobserved_tail is not None:
+            out["unobserved_tail"] = dict(self.unobserved_tail)
         return out
 
 
@@ -284,6 +289,7 @@ def predict(tl: Timeline, settings: Settings, workload: Workload | None = None,
     fig = dict(model)
     notes = list(wl.notes)
     rc, ic = recorded.get("gc_cpu_fraction", math.nan), identity.get("gc_cpu_fraction", math.nan)
+    kc = 1.0
     if all(math.isfinite(x) for x in (rc, ic, model["gc_cpu_fraction"])) and ic > 0:
         k = rc / ic
         kc = min(max(k, 1 / CALIBRATION_ROUGH), CALIBRATION_ROUGH)
@@ -327,9 +333,20 @@ def predict(tl: Timeline, settings: Settings, workload: Workload | None = None,
             notes.insert(0, head + f"the limit is soft, and what the program allocates between cycles{live_txt} "
                                    "goes over it before a cycle brings the heap back (a large allocation at once "
                                    "does)")
+    tail = None
+    if wl.unobserved_tail and wl.large_object_bytes is None:
+        u = wl.unobserved_tail
+        tail = {"last_gc_s": u["last_gc_s"], "end_s": u["end_s"], "live_bytes": u["live_bytes"],
+                "typical_live_bytes": u["typical_live_bytes"]}
+        notes.append(f"the recording's last GC cycle, at {u['last_gc_s']:.2f} s, marked {format_size(u['live_bytes'])} "
+                     f"live (the run's usual live heap: {format_size(u['typical_live_bytes'])}), and the run went on "
+                     f"for {u['end_s'] - u['last_gc_s']:.1f} s without another: whether the program kept that memory "
+                     "is not in the recording. The replay keeps it to the end; if the program let it go earlier, "
+                     "settings that collect sooner (lower GOGC, a limit) run more cycles than predicted. A recording "
+                     "that ends with a GC (runtime.GC() before exit) or runs longer shows it")
     risk = risk_of(fig, s.container_limit_bytes)
     return Prediction(settings=s, figures=fig, recorded=recorded, identity=identity, model=model, risk=risk,
-                      notes=notes, workload=wl.to_dict(), timeline=sim_tl)
+                      notes=notes, workload=wl.to_dict(), timeline=sim_tl, unobserved_tail=tail)
 
 
 def with_settings(s: Settings, **kw: Any) -> Settings:
