@@ -340,10 +340,11 @@ def predict(tl: Timeline, settings: Settings, workload: Workload | None = None,
                 "typical_live_bytes": u["typical_live_bytes"]}
         notes.append(f"the recording's last GC cycle, at {u['last_gc_s']:.2f} s, marked {format_size(u['live_bytes'])} "
                      f"live (the run's usual live heap: {format_size(u['typical_live_bytes'])}), and the run went on "
-                     f"for {u['end_s'] - u['last_gc_s']:.1f} s without another: whether the program kept that memory "
-                     "is not in the recording. The replay keeps it to the end; if the program let it go earlier, "
-                     "settings that collect sooner (lower GOGC, a limit) run more cycles than predicted. A recording "
-                     "that ends with a GC (runtime.GC() before exit) or runs longer shows it")
+                     f"for {u['end_s'] - u['last_gc_s']:.1f} s without another: whether and when the program let that "
+                     "memory go is not in the recording. The replay lets it go halfway through that time (as any "
+                     "drop it cannot date); if the program kept it, settings that collect sooner (lower GOGC, a "
+                     "limit) run fewer cycles than predicted, and more if it let go sooner. A recording that ends "
+                     "with a GC (runtime.GC() before exit) or runs longer shows it")
     risk = risk_of(fig, s.container_limit_bytes)
     return Prediction(settings=s, figures=fig, recorded=recorded, identity=identity, model=model, risk=risk,
                       notes=notes, workload=wl.to_dict(), timeline=sim_tl, unobserved_tail=tail)
