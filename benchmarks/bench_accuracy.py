@@ -56,7 +56,11 @@ WHY = {
              "ladder ends a rung lower (shared 1.21: real 1060->1195 MiB last rung, the replay 908->961) and its "
              "peak 17% low. (Making each chunk at once instead fixes the spike's identity to within 6%, but costs "
              "the growing heaps.) When the spike dies is invisible in the base recording if no GC ran after it: "
-             "the replay keeps it live. Real GOGC=50 runs of it land on both sides of the prediction.",
+             "the replay lets it go halfway through the time after the last cycle (the real programs after "
+             "0.5-1 s of it; analysis.unobserved_tail, whatif says so). Real GOGC=50 runs of it land on both sides "
+             "of the prediction, and Go 1.19's PI-controlled trigger either sits at one bound or swings between "
+             "them from run to run (the shared corpus' 1.19 GOGC=50 run: 58 cycles at the upper bound; the same "
+             "program rerun with gcpacertrace: 40, swinging as the replay does, 37).",
     "seed": "Go 1.19 grew HeapSys to 5 GiB for two live 1 GiB objects, and one Go 1.21 GOGC=50 run reached 4 GiB "
             "with a free 1 GiB region in the heap: the program's small allocations (its MemStats sampler) take "
             "their spans from the lowest free pages (first fit, mpagealloc.go), which can be the start of a freed "
