@@ -58,9 +58,9 @@ WHY = {
              "the growing heaps.) When the spike dies is invisible in the base recording if no GC ran after it: "
              "the replay lets it go halfway through the time after the last cycle (the real programs after "
              "0.5-1 s of it; analysis.unobserved_tail, whatif says so). Real GOGC=50 runs of it land on both sides "
-             "of the prediction, and Go 1.19's PI-controlled trigger either sits at one bound or swings between "
-             "them from run to run (the shared corpus' 1.19 GOGC=50 run: 58 cycles at the upper bound; the same "
-             "program rerun with gcpacertrace: 40, swinging as the replay does, 37).",
+             "of the prediction, and Go 1.19's PI-controlled trigger sits at one bound in some runs and swings "
+             "between the two in others (the project's 1.19 seed runs under a limit swing; the shared corpus' 1.19 "
+             "spike GOGC=50 run sat at the upper bound, 58 cycles, where the replay swings: 37).",
     "seed": "Go 1.19 grew HeapSys to 5 GiB for two live 1 GiB objects, and one Go 1.21 GOGC=50 run reached 4 GiB "
             "with a free 1 GiB region in the heap: the program's small allocations (its MemStats sampler) take "
             "their spans from the lowest free pages (first fit, mpagealloc.go), which can be the start of a freed "
