@@ -885,6 +885,10 @@ class Runtime:
                     if hold is not None:
                         hold.extend(pieces)
                     done += n
+                    # a paced loop's zeroing and heap growth are part of its rate (the program's
+                    # allocation rate as measured): not left for the next make() to pay
+                    self._zeroed_res = 0
+                    self.grown_bytes = 0
             self._background(dt, cyc)
             self.now += dt
             if self.cycle is not None and self._mark_remaining_s() <= 1e-12:
