@@ -147,7 +147,7 @@ def main() -> int:
         if not root.is_dir():
             continue
         label = "project" if root.resolve() == (REPO / "corpus").resolve() else \
-            "heldout" if root.name == "heldout" else "shared"
+            root.name if root.name.startswith("heldout") else "shared"
         for gdir in sorted(root.glob("go1.*")):
             gv = gdir.name.removeprefix("go")
             if a.go and gv not in a.go:
@@ -226,7 +226,7 @@ def main() -> int:
     summary = Table(title="summary", show_edge=False)
     for c in ("cases", "goal", "gomem", "plain formula"):
         summary.add_column(c)
-    for corp in ("project", "heldout", "shared", "all"):
+    for corp in ["project"] + sorted({r["corpus"] for r in rows if r["corpus"].startswith("heldout")}) + ["shared", "all"]:
         sel = [r for r in rows if corp == "all" or r["corpus"] == corp]
         if not sel:
             continue
@@ -266,7 +266,7 @@ def main() -> int:
         v = [min(abs(r[key]), cap) for r in sel if math.isfinite(r[key])]
         return f"{100 * sum(v) / len(v):.1f}%" if v else "-"
 
-    for corp in ("project", "heldout", "shared", "all"):
+    for corp in ["project"] + sorted({r["corpus"] for r in rows if r["corpus"].startswith("heldout")}) + ["shared", "all"]:
         sel = [r for r in rows if corp == "all" or r["corpus"] == corp]
         if sel:
             pred = [r for r in sel if not r["identity"]]

@@ -76,10 +76,16 @@ WORKLOADS: dict[str, Workload] = {w.name: w for w in [
 #: into ``corpus/heldout/`` after the model was tuned on the main corpus, so ``gomem validate
 #: --corpus corpus/heldout`` is an out-of-sample check.
 HELDOUT_SCALE = 0.6
-HELDOUT: dict[str, Workload] = {
-    n: Workload(n, f"{w.what} (sizes x{HELDOUT_SCALE:g})", int(w.memory_limit_bytes * HELDOUT_SCALE),
-                mirror=w.program, scale=HELDOUT_SCALE, tags=w.tags)
-    for n, w in WORKLOADS.items() if n != "seed1g"}
+
+
+def heldout_table(scale: float) -> dict[str, Workload]:
+    """The workloads at ``scale`` of every size, their memory limits scaled alike."""
+    return {n: Workload(n, f"{w.what} (sizes x{scale:g})", int(w.memory_limit_bytes * scale),
+                        mirror=w.program, scale=scale, tags=w.tags)
+            for n, w in WORKLOADS.items() if n != "seed1g"}
+
+
+HELDOUT: dict[str, Workload] = heldout_table(HELDOUT_SCALE)
 
 #: setting name -> environment (``LIMIT`` is replaced by the workload's memory limit)
 SETTINGS: dict[str, dict[str, str]] = {
@@ -288,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workload", default="", help="comma-separated (default: all but seed1g)")
     ap.add_argument("--setting", default="", help="comma-separated (default: all five)")
     ap.add_argument("--heldout", action="store_true", help=f"record the held-out variants (sizes x{HELDOUT_SCALE:g})")
+    ap.add_argument("--scale", type=float, help="with --heldout: this scale instead (corpus/heldout-x1.5: 1.5)")
     ap.add_argument("--index", action="store_true", help="only (re)write OUT/INDEX.md from the recorded summaries")
     a = ap.parse_args(argv)
     if a.index:
@@ -301,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
               f"num_gc={sm['num_gc']}", flush=True)
 
     record(Path(a.out), [g for g in a.go.split(",") if g], [w for w in a.workload.split(",") if w] or None,
-           [s for s in a.setting.split(",") if s] or None, progress=show, table=HELDOUT if a.heldout else None)
+           [s for s in a.setting.split(",") if s] or None, progress=show,
+           table=(heldout_table(a.scale) if a.scale else HELDOUT) if a.heldout else None)
     write_index(Path(a.out))
     return 0
 
