@@ -135,11 +135,13 @@ def err(p, m) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--corpus", action="append", help="corpus roots (default: corpus/ and ../shared/corpus)")
+    ap.add_argument("--corpus", action="append",
+                    help="corpus roots (default: corpus/, its heldout*/ and ../shared/corpus)")
     ap.add_argument("--go", action="append", help="only these Go versions (1.27 ...)")
     ap.add_argument("--workload", action="append", help="only these workloads")
     a = ap.parse_args()
-    roots = [Path(p) for p in a.corpus] if a.corpus else [REPO / "corpus", REPO.parent / "shared" / "corpus"]
+    roots = [Path(p) for p in a.corpus] if a.corpus else \
+        [REPO / "corpus", *sorted((REPO / "corpus").glob("heldout*")), REPO.parent / "shared" / "corpus"]
     con = Console(highlight=False, width=160)
     rows = []
     t0 = time.monotonic()
