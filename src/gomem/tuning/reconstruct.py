@@ -178,6 +178,14 @@ EXIT_BEFORE_FREEING_CYCLE = True
 #: dropping the rest at the middle of the unobserved time as any drop it cannot date
 #: (DROP_AT_ONCE)
 UNOBSERVED_TAIL_RELEASED = True
+#: ... and when that last cycle caught a build in progress (nearly all it found live, more than
+#: 1.5x the cycle before), the spurt right after it (pieces at 3x the tail's median rate) is
+#: the rest of the build, live. It recovers the corpus programs' spikes (1.21: 631 MiB for
+#: 600 + 30, where the last cycle marked 423; held-out 378-379 for 360 + 18; x1.5 946 for
+#: 900 + 45). Over the 339 cases: peak within 10% 310 instead of 308, identity within 3% 65/87
+#: instead of 63, NumGC 290 either way (the spikes' limit runs now over- instead of under-count:
+#: the replay holds the spike to the middle of the unobserved time, the programs for 0.5 s)
+TAIL_BUILD_CONTINUES = True
 #: goroutines start and end at the recorded times of the stack changes (STACK_CHANGE_AT), inside
 #: a piece of the replay, not at its end (they lagged by up to a MemStats sample; with this,
 #: identity within 3% 31/42 instead of 30, held-out NumGC within 25% 59/72 instead of 58)
@@ -828,7 +836,34 @@ def reconstruct(tl: Timeline, process: int | None = None) -> Workload:
         # middle of that time / right after the cycle: peak within 10% 36 / 36 / 30, NumGC
         # within 25% 22 / 26 / 21 (a quarter or three quarters in: 24 and 23)
         unobserved = unobserved_tail(gc, end_t)
-        if unobserved and UNOBSERVED_TAIL_RELEASED:
+        spurt_end = None
+        if unobserved and TAIL_BUILD_CONTINUES and len(idx) >= 2 and len(mem) \
+                and live[-1] >= 0.9 * h1[-1] and live[-1] >= 1.5 * live[-2] + 8 * MiB:
+            # the last cycle caught a build in progress (nearly all it found was live, twice
+            # the cycle before: a doubling ladder); the spurt of allocation right after it, at
+            # the build's pace, is the rest of that build (TAIL_BUILD_CONTINUES)
+            okm = np.isfinite(mem.t_s) & np.isfinite(mem.heap_alloc) & (mem.t_s > prev_t)
+            ts, ha = mem.t_s[okm], mem.heap_alloc[okm]
+            if len(ts) >= 3:
+                rates = np.diff(np.concatenate(([h1[-1]], ha))) / np.diff(np.concatenate(([prev_t], ts)))
+                slow = float(np.median(rates))
+                k = 0
+                while k < len(rates) and rates[k] >= 3 * max(slow, 1.0):
+                    k += 1
+                built = float(ha[k - 1] - h1[-1]) if k else 0.0
+                if built >= max(8 * MiB, 0.1 * live[-1]):
+                    spurt_end = (float(ts[k - 1]), built)
+        if spurt_end is not None:
+            t_sp, built = spurt_end
+            last = steps.pop()
+            a_alloc = min(built, last.alloc_bytes)
+            steps.append(Step(t0_s=prev_t, t1_s=t_sp, alloc_bytes=a_alloc, live_start_bytes=prev_held,
+                              live_end_bytes=prev_held + built))
+            steps.append(Step(t0_s=t_sp, t1_s=end_t, alloc_bytes=max(last.alloc_bytes - a_alloc, 0.0),
+                              live_start_bytes=prev_held + built,
+                              live_end_bytes=unobserved["typical_live_bytes"] if UNOBSERVED_TAIL_RELEASED
+                              else prev_held + built))
+        elif unobserved and UNOBSERVED_TAIL_RELEASED:
             steps[-1].live_end_bytes = unobserved["typical_live_bytes"]
 
     stacks = _fin(np.nanmax(gc.stacks[idx]) if np.isfinite(gc.stacks[idx]).any() else math.nan)
