@@ -237,6 +237,19 @@ def test_whatif_says_what_the_recording_cannot_show_after_its_last_cycle(capsys)
     assert "unobserved_tail" not in json.loads(out)
 
 
+def test_a_build_caught_in_progress_goes_on_after_the_cycle():
+    # the x1.5 Go 1.21 batch run builds 450 MiB of 512 B objects; its 5th cycle (0.166 s) caught
+    # the build at 339 MB (all of it live, twice the cycle before) and the next MemStats sample
+    # shows 118 MB more at the same pace: the rest of the batch, held until the drop
+    d = REPO / "corpus" / "heldout-x1.5" / "go1.21" / "batch" / "base"
+    wl = reconstruct(read([str(d)]))
+    st = wl.steps[5]
+    assert st.live_start_bytes == pytest.approx(339 * MiB, rel=0.01)
+    held = st.live_start_bytes + np.cumsum([lk for _, _, lk in st.segments])
+    assert held.max() == pytest.approx(452 * MiB, rel=0.02)
+    assert held[-1] == pytest.approx(st.live_end_bytes)
+
+
 def test_tune_finds_settings_under_the_target(capsys):
     d = REPO / "corpus" / "go1.27" / "service" / "base"
     rc, out, err = run_cli(capsys, "tune", str(d), "--target", "400MiB", "--json")
