@@ -186,7 +186,11 @@ UNOBSERVED_TAIL_RELEASED = True
 #: instead of 290, identity within 3% 63/87 instead of 65 (batch phases)
 LEAD_BUILD_CONTINUES = True
 #: DROP_THEN_BUILD also when the new set's build shows only in the interval's last piece (off:
-#: with LEAD_BUILD_CONTINUES, NumGC 288 and identity 64 instead of 291 and 63, peaks the same)
+#: with LEAD_BUILD_CONTINUES, NumGC 288 and identity 64 instead of 291 and 63, peaks the same).
+#: Also tried: an undatable drop put where the allocation rate steps between two steady levels
+#: (1.5x) instead of the middle — it finds the batch programs' drops (0.75 s for 0.77) but NumGC
+#: 289 (288 with this), identity 64 (65): the batch runs' cycle counts under GOGC=50 and a
+#: limit go both ways from run to run (26 to 109 tiny cycles with nothing live)
 DROP_THEN_BUILD_LAST = False
 #: ... and when that last cycle caught a build in progress (nearly all it found live, more than
 #: 1.5x the cycle before), the spurt right after it (pieces at 3x the tail's median rate) is
