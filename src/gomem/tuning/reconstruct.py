@@ -185,13 +185,12 @@ UNOBSERVED_TAIL_RELEASED = True
 #: cycle marked 339). Over the 339 cases: peak within 10% 316 instead of 310, NumGC 291
 #: instead of 290, identity within 3% 63/87 instead of 65 (batch phases)
 LEAD_BUILD_CONTINUES = True
-#: DROP_THEN_BUILD also when the new set's build shows only in the interval's last piece (off:
-#: with LEAD_BUILD_CONTINUES, NumGC 288 and identity 64 instead of 291 and 63, peaks the same).
-#: Also tried: an undatable drop put where the allocation rate steps between two steady levels
-#: (1.5x) instead of the middle — it finds the batch programs' drops (0.75 s for 0.77) but NumGC
-#: 289 (288 with this), identity 64 (65): the batch runs' cycle counts under GOGC=50 and a
-#: limit go both ways from run to run (26 to 109 tiny cycles with nothing live)
-DROP_THEN_BUILD_LAST = False
+#: Tried with it and dropped: DROP_THEN_BUILD also when the new set's build shows only in the
+#: interval's last piece (NumGC 288, identity 64 instead of 291 and 63, peaks the same); an
+#: undatable drop put where the allocation rate steps between two steady levels (1.5x) instead
+#: of the middle — it finds the batch programs' drops (0.75 s for 0.77) but NumGC 289 (288 with
+#: both), identity 64 (65): the batch runs' cycle counts under GOGC=50 and a limit go both ways
+#: from run to run (26 to 109 tiny cycles with nothing live)
 #: ... and when that last cycle caught a build in progress (nearly all it found live, more than
 #: 1.5x the cycle before), the spurt right after it (pieces at 3x the tail's median rate) is
 #: the rest of the build, live. It recovers the corpus programs' spikes (1.21: 631 MiB for
@@ -633,6 +632,13 @@ def _stack_scan_fraction(gc, mem, gogc, globals_bytes: float) -> float | None:
     return float(min(max(np.median(out), 0.02), 1.0))
 
 
+def _caught_building(live: np.ndarray, h1: np.ndarray, k: int) -> bool:
+    """Whether cycle ``k`` caught a live set being built: nearly everything it found was live
+    (heap2 ≥ 0.9·heap1) and over 1.5x what the cycle before found (a doubling ladder)."""
+    before = float(live[k - 1]) if k >= 1 else 0.0
+    return bool(live[k] >= 0.9 * h1[k] and live[k] >= 1.5 * before + 8 * MiB)
+
+
 def _segments(st: Step, mt: np.ndarray, ma: np.ndarray, heap0_end: float,
               building: bool = False) -> list[tuple[float, float, float]]:
     """Cut an interval at the MemStats samples inside it. Allocation in each piece: the growth of
@@ -723,18 +729,6 @@ def _segments(st: Step, mt: np.ndarray, ma: np.ndarray, heap0_end: float,
             t_drop = (t0_drop + float(np.sum(dt[:first_fast]))) / 2
             k = int(min(max(np.searchsorted(np.cumsum(dt), t_drop), n_lead), first_fast))
             live[k] -= built - dl + lead.sum()  # everything held before the spurt but live_end - built
-        elif DROP_THEN_BUILD_LAST and not (excess[int(lead.astype(bool).sum()) + 1:] > 0).any() \
-                and tail_excess >= max(8 * MiB, min(0.1 * -dl, 0.5 * st.live_end_bytes)):
-            # the new live set's build began in the last piece, right before the cycle that
-            # closes the interval (which found it in progress): the old set was dropped before
-            # it, halfway since the interval's start (or its leading spurt)
-            built = min(tail_excess, st.live_end_bytes)
-            live = lead.copy()
-            live[-1] += built
-            n_lead = int(np.nonzero(lead)[0][-1]) + 1 if lead.any() else 0
-            t_drop = (float(np.sum(dt[:n_lead])) + float(np.sum(dt[:-1]))) / 2
-            k = int(min(max(np.searchsorted(np.cumsum(dt), t_drop), n_lead), len(dt) - 2))
-            live[k] -= built - dl + lead.sum()
         elif BUILD_THEN_DROP and built >= max(8 * MiB, 0.1 * -dl) and (excess > 0).any():
             live = excess.copy()
             last_fast = int(np.nonzero(excess > 0)[0][-1])
@@ -882,11 +876,9 @@ def reconstruct(tl: Timeline, process: int | None = None) -> Workload:
         # within 25% 22 / 26 / 21 (a quarter or three quarters in: 24 and 23)
         unobserved = unobserved_tail(gc, end_t)
         spurt_end = None
-        if unobserved and TAIL_BUILD_CONTINUES and len(idx) >= 2 and len(mem) \
-                and live[-1] >= 0.9 * h1[-1] and live[-1] >= 1.5 * live[-2] + 8 * MiB:
-            # the last cycle caught a build in progress (nearly all it found was live, twice
-            # the cycle before: a doubling ladder); the spurt of allocation right after it, at
-            # the build's pace, is the rest of that build (TAIL_BUILD_CONTINUES)
+        if unobserved and TAIL_BUILD_CONTINUES and len(mem) and _caught_building(live, h1, len(idx) - 1):
+            # the last cycle caught a build in progress; the spurt of allocation right after it,
+            # at the build's pace, is the rest of that build (TAIL_BUILD_CONTINUES)
             okm = np.isfinite(mem.t_s) & np.isfinite(mem.heap_alloc) & (mem.t_s > prev_t)
             ts, ha = mem.t_s[okm], mem.heap_alloc[okm]
             if len(ts) >= 3:
@@ -980,11 +972,8 @@ def reconstruct(tl: Timeline, process: int | None = None) -> Workload:
         mt, ma = mem.t_s[okm], mem.heap_alloc[okm]
         k_end = [float(x) for x in h0] + [math.nan]
         for i, st in enumerate(steps):
-            # the cycle that opened the interval caught a build in progress: nearly all it found
-            # was live, and over 1.5x what the cycle before found (a doubling ladder)
-            building = bool(LEAD_BUILD_CONTINUES and 1 <= i < len(idx) + 1 and i - 1 < len(idx)
-                            and live[i - 1] >= 0.9 * h1[i - 1]
-                            and live[i - 1] >= 1.5 * (live[i - 2] if i >= 2 else 0.0) + 8 * MiB)
+            # did the cycle that opened the interval catch a build in progress?
+            building = LEAD_BUILD_CONTINUES and 1 <= i <= len(idx) and _caught_building(live, h1, i - 1)
             st.segments = _segments(st, mt, ma, k_end[i] if i < len(k_end) else math.nan, building)
 
     # goroutine stacks over time (StackInuse), beyond a small program's
