@@ -339,9 +339,7 @@ def predict(tl: Timeline, settings: Settings, workload: Workload | None = None,
                                    "does)")
     tail = None
     if wl.unobserved_tail and wl.large_object_bytes is None:
-        u = wl.unobserved_tail
-        tail = {"last_gc_s": u["last_gc_s"], "end_s": u["end_s"], "live_bytes": u["live_bytes"],
-                "typical_live_bytes": u["typical_live_bytes"]}
+        u = tail = dict(wl.unobserved_tail)
         notes.append(f"the recording's last GC cycle, at {u['last_gc_s']:.2f} s, marked {format_size(u['live_bytes'])} "
                      f"live (the run's usual live heap: {format_size(u['typical_live_bytes'])}), and the run went on "
                      f"for {u['end_s'] - u['last_gc_s']:.1f} s without another: whether and when the program let that "
