@@ -35,7 +35,7 @@ class Candidate:
                 "gc_cpu_fraction": self.gc_cpu_fraction, "num_gc": self.prediction.figures.get("num_gc"),
                 "peak_memory_bytes": self.prediction.figures.get("peak_memory_bytes"),
                 "peak_rss_bytes": self.prediction.figures.get("peak_rss_bytes"),
-                "feasible": self.feasible, "why": self.why}
+                "feasible": self.feasible, "why": self.why, "notes": list(self.prediction.notes)}
 
 
 def _peak(fig: dict) -> float:
