@@ -225,10 +225,11 @@ def main() -> int:
         v = [abs(r[key]) <= lim for r in sel if math.isfinite(r[key])]
         return (sum(v), len(v))
 
+    groups = ["project"] + sorted({r["corpus"] for r in rows if r["corpus"].startswith("heldout")}) + ["shared", "all"]
     summary = Table(title="summary", show_edge=False)
     for c in ("cases", "goal", "gomem", "plain formula"):
         summary.add_column(c)
-    for corp in ["project"] + sorted({r["corpus"] for r in rows if r["corpus"].startswith("heldout")}) + ["shared", "all"]:
+    for corp in groups:
         sel = [r for r in rows if corp == "all" or r["corpus"] == corp]
         if not sel:
             continue
@@ -268,7 +269,7 @@ def main() -> int:
         v = [min(abs(r[key]), cap) for r in sel if math.isfinite(r[key])]
         return f"{100 * sum(v) / len(v):.1f}%" if v else "-"
 
-    for corp in ["project"] + sorted({r["corpus"] for r in rows if r["corpus"].startswith("heldout")}) + ["shared", "all"]:
+    for corp in groups:
         sel = [r for r in rows if corp == "all" or r["corpus"] == corp]
         if sel:
             pred = [r for r in sel if not r["identity"]]

@@ -30,12 +30,13 @@ CASES = [(SEED, "base"), (SEED, "gogc50"), (SEEDFIX, "base"), (SEEDFIX, "limit")
 def small_corpus(tmp_path_factory, go127, go121, go119):
     out = tmp_path_factory.mktemp("corpus")
     bins = tmp_path_factory.mktemp("bin")
+    binaries = {}
     for minor in ("1.27", "1.21", "1.19"):
-        binary = build_program(minor, bins)
+        binary = binaries[minor] = build_program(minor, bins)
         for wl, setting in CASES:
             sm = run_one(binary, wl, setting, out / go_dir_name(minor) / wl.name / setting, go_version=minor)
             assert sm["exit"] == 0, sm
-    return out, bins
+    return out, binaries
 
 
 def misses_of(run) -> list[str]:
@@ -47,7 +48,7 @@ def misses_of(run) -> list[str]:
 
 @pytest.mark.parametrize("minor", ["1.27", "1.21", "1.19"])
 def test_model_tracks_real_go(small_corpus, minor, tmp_path):
-    corpus, bins = small_corpus
+    corpus, binaries = small_corpus
     runs = compare.find_runs(corpus, gos=[minor])
     assert [(r.workload, r.setting) for r in runs] == sorted(
         [(w.name, s) for w, s in CASES], key=lambda x: (x[0], compare.SETTING_ORDER.index(x[1])))
@@ -65,7 +66,7 @@ def test_model_tracks_real_go(small_corpus, minor, tmp_path):
             # does not finish before the seed's next slice; corpus/repeat). A miss counts when
             # a second real run of the same case misses too
             d = tmp_path / "again" / go_dir_name(minor) / run.workload / run.setting
-            sm2 = run_one(build_program(minor, bins), wl, run.setting, d, go_version=minor)
+            sm2 = run_one(binaries[minor], wl, run.setting, d, go_version=minor)
             assert sm2["exit"] == 0, sm2
             again = [r for r in compare.find_runs(tmp_path / "again", gos=[minor])
                      if (r.workload, r.setting) == (run.workload, run.setting)]

@@ -68,9 +68,8 @@ def command(run: str, target: str, max_gc_cpu: float | None, margin: float, as_j
     fid = cands[0].prediction.fidelity if cands else {}
     if fid.get("faithful") is False:
         out.print(f"[yellow]note:[/yellow] {cands[0].prediction.notes[0]}")
-    rough = [n for n in (cands[0].prediction.notes if cands else []) if n.startswith("GC CPU calibrated") and "rough" in n]
-    if rough:
-        out.print(f"[yellow]note:[/yellow] {rough[0]}")
+    if cands and cands[0].prediction.gc_cpu_rough_note:
+        out.print(f"[yellow]note:[/yellow] {cands[0].prediction.gc_cpu_rough_note}")
     if best:
         out.print(f"best: [bold]{best.settings.label()}[/bold] → peak about {format_size(best.peak_bytes)}, "
                   f"GC CPU about {100 * best.gc_cpu_fraction:.2f}%")

@@ -126,6 +126,8 @@ class Prediction:
     #: when the recording does not show what the program kept after its last cycle
     #: (Workload.unobserved_tail): when that cycle was, what it marked, the usual live heap
     unobserved_tail: dict[str, Any] | None = None
+    #: the note saying the GC CPU calibration was clamped (the figures are rough), if it was
+    gc_cpu_rough_note: str | None = None
 
     @property
     def fidelity(self) -> dict[str, Any]:
@@ -293,7 +295,7 @@ def predict(tl: Timeline, settings: Settings, workload: Workload | None = None,
     fig = dict(model)
     notes = list(wl.notes)
     rc, ic = recorded.get("gc_cpu_fraction", math.nan), identity.get("gc_cpu_fraction", math.nan)
-    kc = 1.0
+    kc, rough = 1.0, None
     if all(math.isfinite(x) for x in (rc, ic, model["gc_cpu_fraction"])) and ic > 0:
         k = rc / ic
         kc = min(max(k, 1 / CALIBRATION_ROUGH), CALIBRATION_ROUGH)
@@ -305,6 +307,7 @@ def predict(tl: Timeline, settings: Settings, workload: Workload | None = None,
             # loaded machine, moves it far from the marking work the heap needs
             note += (f" (the recording says ×{k:.2f}: its GC CPU is mostly not marking work — pauses, mark "
                      "workers waiting on a loaded machine — so take the GC CPU figures as rough)")
+            rough = note
         notes.append(note)
     if not math.isfinite(recorded.get("peak_rss_bytes", math.nan)) or not math.isfinite(
             recorded.get("peak_memory_bytes", math.nan)):
@@ -349,7 +352,8 @@ def predict(tl: Timeline, settings: Settings, workload: Workload | None = None,
                      "with a GC (runtime.GC() before exit) or runs longer shows it")
     risk = risk_of(fig, s.container_limit_bytes)
     return Prediction(settings=s, figures=fig, recorded=recorded, identity=identity, model=model, risk=risk,
-                      notes=notes, workload=wl.to_dict(), timeline=sim_tl, unobserved_tail=tail)
+                      notes=notes, workload=wl.to_dict(), timeline=sim_tl, unobserved_tail=tail,
+                      gc_cpu_rough_note=rough)
 
 
 def with_settings(s: Settings, **kw: Any) -> Settings:
